@@ -1,0 +1,187 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+)
+
+// Decision is the outcome of judging one Request.
+type Decision struct {
+	// Allowed is false when the write is denied.
+	Allowed bool `json:"allowed"`
+	// Denials are the reasons for a denial (empty when allowed).
+	Denials []string `json:"denials"`
+	// Warnings are shown to the client whether or not the write is allowed.
+	Warnings []string `json:"warnings"`
+	// Edits are the changes the policy asked for.
+	Edits []Edit `json:"edits"`
+	// Patch is the RFC 6902 JSON patch that makes the edits (empty when the
+	// document is unchanged).
+	Patch []PatchOperation `json:"patch"`
+	// Document is kubesphere.yaml after the edits; nil when unchanged.
+	Document []byte `json:"-"`
+
+	secrets []string // secret values seen while deciding, for Redact
+}
+
+// PatchOperation is one RFC 6902 operation.
+type PatchOperation struct {
+	// Op is the operation ("replace" or "add").
+	Op string `json:"op"`
+	// Path is a JSON pointer into the ConfigMap.
+	Path string `json:"path"`
+	// Value is the new value.
+	Value any `json:"value,omitempty"`
+}
+
+// Evaluator judges requests with the current policy. Policies are swapped
+// atomically by SetPolicy, so a reload never blocks or tears a decision.
+type Evaluator struct {
+	policy atomic.Pointer[Policy]
+	opts   Options
+	config map[string]any
+	fp     *Fingerprinter
+}
+
+// NewEvaluator returns an Evaluator for policy with opts; fp fingerprints the
+// secrets (one per process).
+func NewEvaluator(policy *Policy, opts Options, fp *Fingerprinter) *Evaluator {
+	groups := make([]any, len(opts.BreakGlassGroups))
+	for i, g := range opts.BreakGlassGroups {
+		groups[i] = g
+	}
+	e := &Evaluator{opts: opts, fp: fp, config: map[string]any{
+		"guarded":       map[string]any{"namespace": opts.GuardedNamespace, "name": opts.GuardedName},
+		"breakGlass":    map[string]any{"annotation": opts.BreakGlassAnnotation, "groups": groups},
+		"onMissingHost": opts.OnMissingHost,
+		"mode":          opts.Mode,
+	}}
+	e.policy.Store(policy)
+	return e
+}
+
+// SetPolicy replaces the policy used by later decisions.
+func (e *Evaluator) SetPolicy(p *Policy) { e.policy.Store(p) }
+
+// Policy returns the policy in use.
+func (e *Evaluator) Policy() *Policy { return e.policy.Load() }
+
+// Options returns the options the Evaluator was made with.
+func (e *Evaluator) Options() Options { return e.opts }
+
+// Decide judges req. An error means the policy itself failed (a runtime
+// error in Rego, or a result of the wrong shape); the caller decides what a
+// failed decision means (the webhook denies).
+func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
+	obj := viewObject(req.Object, e.fp)
+	old := viewObject(req.OldObject, e.fp)
+	input := map[string]any{
+		"operation": req.Operation,
+		"dryRun":    req.DryRun,
+		"userInfo":  map[string]any{"username": req.User.Username, "groups": anySlice(req.User.Groups)},
+		"namespace": req.Namespace,
+		"name":      req.Name,
+		"object":    viewInput(obj),
+		"oldObject": viewInput(old),
+		"host":      e.hostInput(req.Host),
+		"config":    e.config,
+	}
+	d := Decision{Denials: []string{}, Warnings: []string{}, Edits: []Edit{}, Patch: []PatchOperation{}}
+	if req.Host.Value != nil {
+		d.secrets = append(d.secrets, string(req.Host.Value))
+	}
+	if obj != nil {
+		d.secrets = append(d.secrets, obj.secrets...)
+	}
+	if old != nil {
+		d.secrets = append(d.secrets, old.secrets...)
+	}
+	r, err := e.policy.Load().eval(ctx, input)
+	if err != nil {
+		return Decision{}, err
+	}
+	d.Denials = append(d.Denials, r.deny...)
+	d.Warnings = append(d.Warnings, r.warn...)
+	if len(r.edits) > 0 {
+		d.Edits = r.edits
+		if err := d.applyEdits(obj, req.Operation); err != nil {
+			d.Denials = append(d.Denials, err.Error())
+		}
+	}
+	for i := range d.Denials {
+		d.Denials[i] = d.Redact(d.Denials[i])
+	}
+	for i := range d.Warnings {
+		d.Warnings[i] = d.Redact(d.Warnings[i])
+	}
+	if e.opts.Mode == ModeWarn && len(d.Denials) > 0 {
+		for _, m := range d.Denials {
+			d.Warnings = append(d.Warnings, "ksguard (warn mode) would deny: "+m)
+		}
+		d.Denials = []string{}
+	}
+	d.Allowed = len(d.Denials) == 0
+	return d, nil
+}
+
+// applyEdits makes the policy's edits to the object's document, one after
+// the other, and records the patch.
+func (d *Decision) applyEdits(obj *objectView, op string) error {
+	if obj == nil || obj.doc == nil || (op != OperationCreate && op != OperationUpdate) {
+		return fmt.Errorf("the policy asked for edits, but only the %s of a CREATE or UPDATE can be edited", ConfigKey)
+	}
+	doc := obj.doc
+	for _, ed := range d.Edits {
+		text, err := doc.Set(ed.Path, ed.Value)
+		if err != nil {
+			return err
+		}
+		doc = ParseDocument(text)
+	}
+	if string(doc.Text) == string(obj.doc.Text) {
+		return nil
+	}
+	d.Document = doc.Text
+	d.Patch = []PatchOperation{{Op: "replace", Path: "/data/" + jsonPointerEscape(ConfigKey), Value: string(doc.Text)}}
+	return nil
+}
+
+func (e *Evaluator) hostInput(h HostSecret) map[string]any {
+	in := map[string]any{"available": h.Value != nil, "source": h.Source, "problem": h.Problem}
+	if h.Value != nil {
+		in["fingerprint"] = e.fp.Sum(h.Value)
+	}
+	return in
+}
+
+func viewInput(v *objectView) any {
+	if v == nil {
+		return nil
+	}
+	return v.input
+}
+
+func anySlice(s []string) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
+}
+
+// jsonPointerEscape escapes a key for a JSON pointer (RFC 6901).
+func jsonPointerEscape(k string) string {
+	out := make([]byte, 0, len(k))
+	for i := 0; i < len(k); i++ {
+		switch k[i] {
+		case '~':
+			out = append(out, '~', '0')
+		case '/':
+			out = append(out, '~', '1')
+		default:
+			out = append(out, k[i])
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,244 @@
+package validate
+
+import (
+	"sort"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// maxExpandedNodes bounds how many nodes the document may expand to when its
+// aliases are followed; past it the document is a finding, not an input.
+const maxExpandedNodes = 1 << 20
+
+// lastAppliedAnnotation holds a copy of the whole object, secrets included.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// secretKey reports whether a mapping key names a jwtSecret (in any case).
+func secretKey(k string) bool { return strings.EqualFold(k, "jwtSecret") }
+
+// converter turns a node tree into plain values for the policy input. Every
+// jwtSecret value becomes its fingerprint; its text is kept (unexported) so
+// that output can be searched for it and redacted.
+type converter struct {
+	fp      *Fingerprinter
+	budget  int
+	secrets []string
+}
+
+func (c *converter) value(n *yaml.Node, underSecretKey bool) (any, bool) {
+	if c.budget--; c.budget < 0 {
+		return nil, false
+	}
+	n, _ = resolve(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if isMergeKey(k) {
+				if !c.merge(m, v) {
+					return nil, false
+				}
+				continue
+			}
+			val, ok := c.value(v, secretKey(k.Value))
+			if !ok {
+				return nil, false
+			}
+			m[k.Value] = val // later keys win, as in ks-apiserver
+		}
+		return m, true
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, item := range n.Content {
+			val, ok := c.value(item, false)
+			if !ok {
+				return nil, false
+			}
+			s = append(s, val)
+		}
+		return s, true
+	case yaml.ScalarNode:
+		if underSecretKey {
+			c.secrets = append(c.secrets, n.Value)
+			return c.fp.Sum([]byte(n.Value)), true
+		}
+		return scalarValue(n), true
+	}
+	return nil, true
+}
+
+// merge adds the keys of a "<<" value to m where m does not set them.
+func (c *converter) merge(m map[string]any, v *yaml.Node) bool {
+	v, _ = resolve(v)
+	sources := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		sources = v.Content
+	}
+	for _, src := range sources {
+		val, ok := c.value(src, false)
+		if !ok {
+			return false
+		}
+		if mm, isMap := val.(map[string]any); isMap {
+			for k, x := range mm {
+				if _, set := m[k]; !set {
+					m[k] = x
+				}
+			}
+		}
+	}
+	return true
+}
+
+// scalarValue decodes a scalar to a JSON-friendly value: strings, bools,
+// null, and numbers as float64 (or their text when out of range).
+func scalarValue(n *yaml.Node) any {
+	switch n.Tag {
+	case "!!null":
+		return nil
+	case "!!bool", "!!int", "!!float":
+		var v any
+		if err := n.Decode(&v); err == nil {
+			switch x := v.(type) {
+			case int:
+				return float64(x)
+			case int64:
+				return float64(x)
+			case uint64:
+				return float64(x)
+			case float64:
+				if x != x || x > 1e308 || x < -1e308 { // NaN and infinities are not JSON
+					return n.Value
+				}
+			}
+			return v
+		}
+	}
+	return n.Value
+}
+
+// objectView is what the policy sees of one ConfigMap.
+type objectView struct {
+	input   map[string]any
+	doc     *Document // nil when the ConfigMap has no kubesphere.yaml
+	secrets []string  // jwtSecret values found in the document
+}
+
+// viewObject parses a ConfigMap's document and builds its policy input.
+func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
+	if cm == nil {
+		return nil
+	}
+	v := &objectView{}
+	var findings []Finding
+	dataKeys := make([]string, 0, len(cm.Data)+len(cm.BinaryData))
+	for k := range cm.Data {
+		dataKeys = append(dataKeys, k)
+	}
+	for k := range cm.BinaryData {
+		dataKeys = append(dataKeys, k)
+	}
+	sort.Strings(dataKeys)
+	for _, k := range dataKeys {
+		if shadowingKey(k) {
+			findings = append(findings, Finding{Kind: FindingShadowingDataKey, Path: k, Message: shadowingMessage(k)})
+		}
+	}
+	schema := SchemaUnknown
+	var document any
+	var settings any
+	readable := false
+	text, hasDoc := cm.Data[ConfigKey]
+	if !hasDoc {
+		findings = append(findings, Finding{Kind: FindingMissingDocument, Path: ConfigKey,
+			Message: "the ConfigMap has no " + ConfigKey + " data key: ks-apiserver reads its configuration from it; put the configuration there"})
+	} else {
+		d := ParseDocument([]byte(text))
+		v.doc = d
+		schema = d.Schema
+		findings = append(findings, d.Findings...)
+		if d.Root != nil {
+			c := converter{fp: fp, budget: maxExpandedNodes}
+			val, ok := c.value(d.Root, false)
+			if ok {
+				document = val
+			} else {
+				findings = append(findings, Finding{Kind: FindingExcessiveAliasing, Message: ConfigKey +
+					" expands to more than a million nodes through its aliases; write the configuration out without anchors (&) and aliases (*)"})
+			}
+			v.secrets = c.secrets
+		}
+		// An empty document is readable (every setting absent); one with a
+		// syntax error, or that is not a mapping, is not.
+		readable = d.Root != nil || len(d.Findings) == 0
+		settings = d.Settings(fp)
+	}
+	if findings == nil {
+		findings = []Finding{}
+	}
+	v.input = map[string]any{
+		"name":        cm.Name,
+		"namespace":   cm.Namespace,
+		"annotations": annotationsView(cm.Annotations, v.secrets),
+		"labels":      stringMap(cm.Labels),
+		"dataKeys":    dataKeys,
+		"schema":      schema,
+		"readable":    readable,
+		"document":    document,
+		"settings":    settings,
+		"findings":    findings,
+	}
+	return v
+}
+
+// shadowingKey reports whether ks-apiserver's viper may read data key k
+// instead of kubesphere.yaml: the same base name with another extension viper
+// understands (it tries json and toml before yaml).
+func shadowingKey(k string) bool {
+	base, ext, ok := strings.Cut(k, ".")
+	if !ok || base != "kubesphere" || k == ConfigKey {
+		return false
+	}
+	switch strings.ToLower(ext) {
+	case "json", "toml", "yml", "yaml", "properties", "props", "prop", "hcl", "tfvars", "dotenv", "env", "ini":
+		return true
+	}
+	return false
+}
+
+func shadowingMessage(k string) string {
+	return "data key " + k + " sits beside " + ConfigKey + ": ks-apiserver may read it instead, so what ksguard checks is not what runs; move its settings into " + ConfigKey + " and remove " + k
+}
+
+// annotationsView copies annotations for the policy input, leaving out values
+// that hold the object itself (last-applied-configuration) or a secret.
+func annotationsView(a map[string]string, secrets []string) map[string]any {
+	out := make(map[string]any, len(a))
+	for k, v := range a {
+		if k == lastAppliedAnnotation || containsAny(v, secrets) {
+			v = "(omitted by ksguard: holds a secret)"
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// containsAny reports whether s contains one of the non-empty needles.
+func containsAny(s string, needles []string) bool {
+	for _, n := range needles {
+		if n != "" && strings.Contains(s, n) {
+			return true
+		}
+	}
+	return false
+}
