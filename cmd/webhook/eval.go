@@ -1,0 +1,362 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ksguard/ksguard/internal/admission"
+	"github.com/ksguard/ksguard/internal/validate"
+)
+
+// maxInputBytes bounds what eval reads from one file: a ConfigMap is at most
+// 1 MiB, and a review carries two of them.
+const maxInputBytes = 4 << 20
+
+type evalFlags struct {
+	policy         policyFlags
+	file           string
+	old            string
+	review         string
+	hostSecretFile string
+	operation      string
+	namespace      string
+	user           string
+	groups         stringList
+	webhook        string
+	showSecrets    bool
+}
+
+// evalOutput is what eval prints for a ConfigMap.
+type evalOutput struct {
+	Allowed  bool                      `json:"allowed"`
+	Denials  []string                  `json:"denials"`
+	Warnings []string                  `json:"warnings"`
+	Patch    []validate.PatchOperation `json:"patch"`
+	Object   *validate.ConfigMap       `json:"object"`
+}
+
+func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var f evalFlags
+	flags := flag.NewFlagSet("ksguard eval", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprint(stderr, `Usage:
+  ksguard eval -f CONFIGMAP.yaml --host-secret-file FILE [--old OLD.yaml] [--operation CREATE|UPDATE|DELETE] [--policy-dir DIR] [--user NAME --group G ...]
+  ksguard eval --review ADMISSIONREVIEW.json --host-secret-file FILE
+
+Judges a ConfigMap the way the webhook does and prints the decision as JSON.
+Exit status: 0 allowed, 1 denied, 2 the command could not run.
+
+Flags:
+`)
+		flags.PrintDefaults()
+	}
+	flags.StringVar(&f.file, "f", "", "ConfigMap manifest to judge (YAML or JSON; - for standard input)")
+	flags.StringVar(&f.old, "old", "", "the stored ConfigMap, for an UPDATE")
+	flags.StringVar(&f.review, "review", "", "an admission.k8s.io/v1 AdmissionReview to answer (- for standard input)")
+	flags.StringVar(&f.hostSecretFile, "host-secret-file", "", "file holding the host cluster's jwtSecret (one trailing newline is ignored)")
+	flags.StringVar(&f.operation, "operation", "", "CREATE, UPDATE or DELETE (default: UPDATE with --old, else CREATE)")
+	flags.StringVar(&f.namespace, "namespace", "", "namespace for a manifest that names none (default: the guarded namespace)")
+	flags.StringVar(&f.user, "user", "", "user making the write")
+	flags.Var(&f.groups, "group", "group of the user (repeatable)")
+	flags.StringVar(&f.webhook, "webhook", string(admission.Mutating), "with --review: answer as the mutate or the validate webhook")
+	flags.BoolVar(&f.showSecrets, "show-secrets", false, "print jwtSecret values in the object and patch (redacted by default)")
+	f.policy.register(flags)
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitAllowed
+		}
+		return exitError
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "ksguard eval: unexpected argument %q (the ConfigMap goes after -f)\n", flags.Arg(0))
+		return exitError
+	}
+	code, err := evaluate(context.Background(), &f, stdin, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "ksguard eval: %v\n", err)
+		return exitError
+	}
+	return code
+}
+
+func evaluate(ctx context.Context, f *evalFlags, stdin io.Reader, stdout io.Writer) (int, error) {
+	if (f.file == "") == (f.review == "") {
+		return exitError, errors.New("give exactly one of -f CONFIGMAP.yaml and --review REVIEW.json")
+	}
+	opts, err := f.policy.options()
+	if err != nil {
+		return exitError, err
+	}
+	host, err := readHostSecretFile(f.hostSecretFile)
+	if err != nil {
+		return exitError, err
+	}
+	policy, err := f.policy.loadPolicy(ctx)
+	if err != nil {
+		return exitError, err
+	}
+	fp, err := validate.NewFingerprinter()
+	if err != nil {
+		return exitError, err
+	}
+	ev := validate.NewEvaluator(policy, opts, fp)
+	if f.review != "" {
+		return answerReview(ctx, ev, f, host, stdin, stdout)
+	}
+	req, err := f.request(host, opts, stdin)
+	if err != nil {
+		return exitError, err
+	}
+	d, err := ev.Decide(ctx, req)
+	if err != nil {
+		return exitError, err
+	}
+	out := evalOutput{Allowed: d.Allowed, Denials: d.Denials, Warnings: d.Warnings, Patch: d.Patch, Object: patched(req, d)}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return exitError, fmt.Errorf("encoding the decision: %w", err)
+	}
+	if !f.showSecrets {
+		b = redactJSON(b, &d)
+	}
+	if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
+		return exitError, err
+	}
+	if !d.Allowed {
+		return exitDenied, nil
+	}
+	return exitAllowed, nil
+}
+
+// request builds the Request for -f (and --old).
+func (f *evalFlags) request(host validate.HostSecret, opts validate.Options, stdin io.Reader) (validate.Request, error) {
+	obj, err := readConfigMap(f.file, stdin)
+	if err != nil {
+		return validate.Request{}, err
+	}
+	var old *validate.ConfigMap
+	if f.old != "" {
+		if old, err = readConfigMap(f.old, stdin); err != nil {
+			return validate.Request{}, err
+		}
+	}
+	op := strings.ToUpper(f.operation)
+	if op == "" {
+		op = validate.OperationCreate
+		if old != nil {
+			op = validate.OperationUpdate
+		}
+	}
+	ns := f.namespace
+	if ns == "" {
+		ns = opts.GuardedNamespace
+	}
+	for _, cm := range []*validate.ConfigMap{obj, old} {
+		if cm != nil && cm.Namespace == "" {
+			cm.Namespace = ns
+		}
+	}
+	req := validate.Request{
+		Operation: op,
+		User:      validate.UserInfo{Username: f.user, Groups: f.groups},
+		Namespace: obj.Namespace,
+		Name:      obj.Name,
+		Object:    obj,
+		OldObject: old,
+		Host:      host,
+	}
+	switch op {
+	case validate.OperationCreate:
+		if old != nil {
+			return req, errors.New("--old makes no sense with --operation CREATE")
+		}
+	case validate.OperationUpdate:
+		if old == nil {
+			req.OldObject = obj // an UPDATE that changes nothing
+		}
+	case validate.OperationDelete:
+		// A DELETE carries the stored object only.
+		req.Object, req.OldObject = nil, obj
+	default:
+		return req, fmt.Errorf("--operation must be CREATE, UPDATE or DELETE, not %q", f.operation)
+	}
+	return req, nil
+}
+
+// answerReview answers an AdmissionReview as the webhook would.
+func answerReview(ctx context.Context, ev *validate.Evaluator, f *evalFlags, host validate.HostSecret, stdin io.Reader, stdout io.Writer) (int, error) {
+	b, err := readInput(f.review, stdin)
+	if err != nil {
+		return exitError, err
+	}
+	var review admissionv1.AdmissionReview
+	if err := strictJSON(b, &review); err != nil {
+		return exitError, fmt.Errorf("reading the AdmissionReview %s: %w", f.review, err)
+	}
+	req, err := admission.ToRequest(review.Request, host)
+	if err != nil {
+		return exitError, err
+	}
+	d, err := ev.Decide(ctx, req)
+	if err != nil {
+		return exitError, err
+	}
+	resp, err := admission.Response(review.Request.UID, admission.Webhook(f.webhook), d)
+	if err != nil {
+		return exitError, err
+	}
+	if !f.showSecrets && len(resp.Patch) > 0 {
+		resp.Patch = redactPatch(resp.Patch, &d)
+	}
+	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
+	if out.APIVersion == "" {
+		out.APIVersion, out.Kind = "admission.k8s.io/v1", "AdmissionReview"
+	}
+	enc, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return exitError, fmt.Errorf("encoding the response: %w", err)
+	}
+	if _, err := fmt.Fprintf(stdout, "%s\n", d.Redact(string(enc))); err != nil {
+		return exitError, err
+	}
+	if !resp.Allowed {
+		return exitDenied, nil
+	}
+	return exitAllowed, nil
+}
+
+// patched returns the object after the decision's patch (or the object as
+// given when there is none; nil for a DELETE).
+func patched(req validate.Request, d validate.Decision) *validate.ConfigMap {
+	if req.Object == nil {
+		return nil
+	}
+	cm := req.Object.DeepCopy()
+	if d.Document != nil {
+		cm.Data[validate.ConfigKey] = string(d.Document)
+	}
+	return cm
+}
+
+// redactJSON removes jwtSecret values from the printed decision: every data
+// value and patch value is redacted as a document, and any secret the
+// decision saw is replaced wherever it is left.
+func redactJSON(b []byte, d *validate.Decision) []byte {
+	var out evalOutput
+	if err := json.Unmarshal(b, &out); err != nil {
+		return []byte(d.Redact(string(b)))
+	}
+	if out.Object != nil {
+		for k, v := range out.Object.Data {
+			out.Object.Data[k] = string(validate.RedactDocument([]byte(v)))
+		}
+		if _, ok := out.Object.Annotations[lastApplied]; ok {
+			out.Object.Annotations[lastApplied] = validate.Redacted
+		}
+	}
+	if len(out.Patch) > 0 {
+		patch, _ := json.Marshal(out.Patch)
+		_ = json.Unmarshal(redactPatch(patch, d), &out.Patch)
+	}
+	red, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return []byte(d.Redact(string(b)))
+	}
+	return []byte(d.Redact(string(red)))
+}
+
+// redactPatch redacts the documents in a JSON patch.
+func redactPatch(patch []byte, d *validate.Decision) []byte {
+	var ops []validate.PatchOperation
+	if err := json.Unmarshal(patch, &ops); err != nil {
+		return []byte(d.Redact(string(patch)))
+	}
+	for i, op := range ops {
+		if s, ok := op.Value.(string); ok {
+			ops[i].Value = string(validate.RedactDocument([]byte(s)))
+		}
+	}
+	b, err := json.Marshal(ops)
+	if err != nil {
+		return []byte(d.Redact(string(patch)))
+	}
+	return []byte(d.Redact(string(b)))
+}
+
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// readConfigMap reads a ConfigMap manifest (YAML or JSON).
+func readConfigMap(path string, stdin io.Reader) (*validate.ConfigMap, error) {
+	b, err := readInput(path, stdin)
+	if err != nil {
+		return nil, err
+	}
+	cm := &validate.ConfigMap{}
+	if err := yaml.UnmarshalStrict(b, cm); err != nil {
+		return nil, fmt.Errorf("reading the ConfigMap manifest %s: %w", displayName(path), err)
+	}
+	if cm.Kind != "" && (cm.Kind != "ConfigMap" || (cm.APIVersion != "" && cm.APIVersion != "v1")) {
+		return nil, fmt.Errorf("%s holds a %s %s, not a v1 ConfigMap", displayName(path), cm.APIVersion, cm.Kind)
+	}
+	if cm.Name == "" {
+		return nil, fmt.Errorf("%s: the ConfigMap has no metadata.name", displayName(path))
+	}
+	return cm, nil
+}
+
+// readInput reads a file, or standard input for "-", up to maxInputBytes.
+func readInput(path string, stdin io.Reader) ([]byte, error) {
+	r := stdin
+	if path != "-" {
+		fh, err := os.Open(path)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("reading %s: %w", path, err)
+		}
+		defer fh.Close()
+		r = fh
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxInputBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", displayName(path), err)
+	}
+	if len(b) > maxInputBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes; a ConfigMap cannot be", displayName(path), maxInputBytes)
+	}
+	return b, nil
+}
+
+func displayName(path string) string {
+	if path == "-" {
+		return "standard input"
+	}
+	return path
+}
+
+// strictJSON decodes JSON, refusing unknown fields and trailing data.
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}

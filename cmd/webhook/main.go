@@ -1,0 +1,56 @@
+// Command ksguard guards the kubesphere-config ConfigMap of a KubeSphere
+// member cluster. Subcommands:
+//
+//	ksguard eval    judge a ConfigMap (or an AdmissionReview) offline
+//	ksguard version print the version
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is stamped at build time (-ldflags -X main.version=...).
+var version = "dev"
+
+// Exit statuses, shared by every subcommand.
+const (
+	exitAllowed = 0 // the write is allowed (or the command succeeded)
+	exitDenied  = 1 // the write is denied
+	exitError   = 2 // the command itself could not run
+)
+
+const usage = `ksguard guards kubesphere-config on KubeSphere member clusters.
+
+Usage:
+  ksguard eval -f CONFIGMAP.yaml --host-secret-file FILE [flags]   judge a ConfigMap offline
+  ksguard eval --review REVIEW.json --host-secret-file FILE        answer an AdmissionReview
+  ksguard version                                                  print the version
+
+Run 'ksguard eval -h' for the flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes the subcommand in args and returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitError
+	}
+	switch args[0] {
+	case "eval":
+		return runEval(args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, version)
+		return exitAllowed
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitAllowed
+	}
+	fmt.Fprintf(stderr, "ksguard: unknown command %q\n\n%s", args[0], usage)
+	return exitError
+}
