@@ -24,14 +24,13 @@ needs_zero if {
 	max_age.bareNumber
 }
 
-edits contains {"path": max_age.keys, "value": "0s"} if needs_zero
-
-advice contains msg if {
+# Once the edit is made, the client is warned "ksguard set PATH to 0s: REASON".
+edits contains {"path": max_age.keys, "value": "0s", "reason": reason} if {
 	needs_zero
-	msg := sprintf("ksguard set %s to 0s (it was %s): a member must accept the host's tokens without looking them up in its own cache", [max_age.path, was])
+	reason := sprintf("it was %s; a member must accept the host's tokens without looking them up in its own cache", [was])
 }
 
-# was describes the value before the edit, for the warning above.
+# was describes the value before the edit, for the reason above.
 was := "absent, so the 2h default applied" if not max_age.present
 
 was := "null, so the 2h default applied" if {

@@ -132,16 +132,23 @@ func (d *Decision) applyEdits(obj *objectView, op string) error {
 		return fmt.Errorf("the policy asked for edits, but only the %s of a CREATE or UPDATE can be edited", ConfigKey)
 	}
 	doc := obj.doc
+	var made []string
 	for _, ed := range d.Edits {
 		text, err := doc.Set(ed.Path, ed.Value)
 		if err != nil {
 			return err
 		}
 		doc = ParseDocument(text)
+		msg := fmt.Sprintf("ksguard set %s to %s", ed.Path, ed.Value)
+		if ed.Reason != "" {
+			msg += ": " + ed.Reason
+		}
+		made = append(made, msg)
 	}
 	if string(doc.Text) == string(obj.doc.Text) {
 		return nil
 	}
+	d.Warnings = append(d.Warnings, made...)
 	d.Document = doc.Text
 	d.Patch = []PatchOperation{{Op: "replace", Path: "/data/" + jsonPointerEscape(ConfigKey), Value: string(doc.Text)}}
 	return nil

@@ -96,7 +96,8 @@ func ParseDocument(text []byte) *Document {
 }
 
 // addYAMLError records a YAML syntax error. The library's messages name the
-// problem and the line, never the document's content.
+// problem and the line, never the document's content; for an error inside a
+// flow collection the line it names can be the one before, hence "around".
 func (d *Document) addYAMLError(err error) {
 	msg := err.Error()
 	line := 0
@@ -107,7 +108,7 @@ func (d *Document) addYAMLError(err error) {
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	if line > 0 {
 		d.addFinding(FindingInvalidYAML, nil, line,
-			"%s is not valid YAML: line %d: %s; fix the document (yamllint or `kubectl create configmap --dry-run=client` shows the spot)",
+			"%s is not valid YAML, around line %d: %s; fix the document (yamllint shows the spot)",
 			ConfigKey, line, msg)
 		return
 	}

@@ -7,9 +7,11 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// maxExpandedNodes bounds how many nodes the document may expand to when its
-// aliases are followed; past it the document is a finding, not an input.
-const maxExpandedNodes = 1 << 20
+// expansionBudget bounds how many nodes a document may expand to when its
+// aliases are followed: a document without aliases has fewer nodes than
+// bytes, so more than that (plus a margin) is an alias bomb, a finding and
+// not an input. The bound keeps a decision's cost linear in the request size.
+func expansionBudget(text []byte) int { return len(text) + 1024 }
 
 // lastAppliedAnnotation holds a copy of the whole object, secrets included.
 const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
@@ -160,13 +162,13 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 		schema = d.Schema
 		findings = append(findings, d.Findings...)
 		if d.Root != nil {
-			c := converter{fp: fp, budget: maxExpandedNodes}
+			c := converter{fp: fp, budget: expansionBudget(d.Text)}
 			val, ok := c.value(d.Root, false)
 			if ok {
 				document = val
 			} else {
 				findings = append(findings, Finding{Kind: FindingExcessiveAliasing, Message: ConfigKey +
-					" expands to more than a million nodes through its aliases; write the configuration out without anchors (&) and aliases (*)"})
+					" expands through its aliases to more nodes than it has bytes (an alias bomb?); write the configuration out without anchors (&) and aliases (*)"})
 			}
 			v.secrets = c.secrets
 		}

@@ -167,9 +167,13 @@ type Edit struct {
 	Path Path `json:"path"`
 	// Value is the string to write.
 	Value string `json:"value"`
+	// Reason says why; once the edit is made, the client is warned
+	// "ksguard set PATH to VALUE: REASON".
+	Reason string `json:"reason,omitempty"`
 }
 
-// edits reads the edits set: objects {"path": [keys] or "a.b.c", "value": string}.
+// edits reads the edits set: objects {"path": [keys] or "a.b.c", "value":
+// string, "reason": optional string}.
 func edits(v any) ([]Edit, error) {
 	if v == nil {
 		return nil, nil
@@ -198,6 +202,11 @@ func edits(v any) ([]Edit, error) {
 			}
 		default:
 			return nil, fmt.Errorf("policy rule %s.edits: path must be a list of keys or a dotted string, got %T", PolicyPackage, obj["path"])
+		}
+		if r, has := obj["reason"]; has {
+			if e.Reason, ok = r.(string); !ok {
+				return nil, fmt.Errorf("policy rule %s.edits: reason at %s must be a string, got %T", PolicyPackage, e.Path, r)
+			}
 		}
 		if e.Value, ok = obj["value"].(string); !ok {
 			return nil, fmt.Errorf("policy rule %s.edits: value at %s must be a string, got %T", PolicyPackage, e.Path, obj["value"])
