@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 )
@@ -74,32 +75,11 @@ func (e *Evaluator) Options() Options { return e.opts }
 // error in Rego, or a result of the wrong shape); the caller decides what a
 // failed decision means (the webhook denies).
 func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
-	obj := viewObject(req.Object, e.fp)
-	old := viewObject(req.OldObject, e.fp)
-	input := map[string]any{
-		"operation": req.Operation,
-		"dryRun":    req.DryRun,
-		"userInfo":  map[string]any{"username": req.User.Username, "groups": anySlice(req.User.Groups)},
-		"namespace": req.Namespace,
-		"name":      req.Name,
-		"object":    viewInput(obj),
-		"oldObject": viewInput(old),
-		"host":      e.hostInput(req.Host),
-		"config":    e.config,
-	}
-	d := Decision{Denials: []string{}, Warnings: []string{}, Edits: []Edit{}, Patch: []PatchOperation{}}
-	if req.Host.Value != nil {
-		d.secrets = append(d.secrets, string(req.Host.Value))
-	}
-	if obj != nil {
-		d.secrets = append(d.secrets, obj.secrets...)
-	}
-	if old != nil {
-		d.secrets = append(d.secrets, old.secrets...)
-	}
+	input, obj, secrets := e.input(req)
+	d := Decision{Denials: []string{}, Warnings: []string{}, Edits: []Edit{}, Patch: []PatchOperation{}, secrets: secrets}
 	r, err := e.policy.Load().eval(ctx, input)
 	if err != nil {
-		return Decision{}, err
+		return Decision{}, errors.New(d.Redact(err.Error()))
 	}
 	d.Denials = append(d.Denials, r.deny...)
 	d.Warnings = append(d.Warnings, r.warn...)
@@ -123,6 +103,35 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 	}
 	d.Allowed = len(d.Denials) == 0
 	return d, nil
+}
+
+// input builds the policy input for req. It returns the view of the new
+// object (for the edits) and every secret value seen, for redaction; the
+// input itself holds fingerprints only.
+func (e *Evaluator) input(req Request) (map[string]any, *objectView, []string) {
+	obj := viewObject(req.Object, e.fp)
+	old := viewObject(req.OldObject, e.fp)
+	input := map[string]any{
+		"operation": req.Operation,
+		"dryRun":    req.DryRun,
+		"userInfo":  map[string]any{"username": req.User.Username, "groups": anySlice(req.User.Groups)},
+		"namespace": req.Namespace,
+		"name":      req.Name,
+		"object":    viewInput(obj),
+		"oldObject": viewInput(old),
+		"host":      e.hostInput(req.Host),
+		"config":    e.config,
+	}
+	var secrets []string
+	if req.Host.Value != nil {
+		secrets = append(secrets, string(req.Host.Value))
+	}
+	for _, v := range []*objectView{obj, old} {
+		if v != nil {
+			secrets = append(secrets, v.secrets...)
+		}
+	}
+	return input, obj, secrets
 }
 
 // applyEdits makes the policy's edits to the object's document, one after

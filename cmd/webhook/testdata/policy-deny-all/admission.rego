@@ -1,0 +1,3 @@
+package ksguard.admission
+
+deny contains "this policy directory denies everything"
