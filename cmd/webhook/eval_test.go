@@ -50,7 +50,7 @@ func TestEval(t *testing.T) {
 			denialsHas: []string{"deleting kubesphere-system/kubesphere-config is refused"}},
 		{name: "break-glass by a master", args: []string{"eval", "-f", "-", hs, "--user", "root", "--group", "system:masters"},
 			stdin: strings.Replace(readFile(t, "testdata/drifted.yaml"), "  name: kubesphere-config", "  name: kubesphere-config\n  annotations:\n    ksguard.io/break-glass: INC-1", 1),
-			code: 0, allowed: true, stdoutHas: []string{"allowed by break-glass, would be denied: jwtSecret at"}},
+			code:  0, allowed: true, stdoutHas: []string{"allowed by break-glass, would be denied: jwtSecret at"}},
 		{name: "warn mode", args: []string{"eval", "-f", "testdata/drifted.yaml", hs, "--mode", "warn"}, code: 0, allowed: true,
 			stdoutHas: []string{"ksguard (warn mode) would deny: jwtSecret at"}},
 		{name: "no host secret", args: []string{"eval", "-f", "testdata/member.yaml"}, code: 1,

@@ -33,9 +33,9 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			fmt.Sprintf("authentication:\n  jwtSecret: %s\n  oauthOptions:\n    accessTokenMaxAge: 2h\n", q),
 			fmt.Sprintf("authentication:\n  jwtSecret: %s\n  issuer:\n    jwtSecret: %s\n    accessTokenMaxAge: 7200\n", q, q),
 			fmt.Sprintf("authentication:\n  JwtSecret: %s\n  jwtSecret: %s\n  jwtSecret: x\n", q, q),
-			fmt.Sprintf("authentication:\n  jwtSecret: %s\n  oauthOptions: [\n", q),      // invalid YAML
+			fmt.Sprintf("authentication:\n  jwtSecret: %s\n  oauthOptions: [\n", q),         // invalid YAML
 			fmt.Sprintf("authentication:\n  jwtSecret: |\n    %s\n  oauthOptions: {}\n", s), // block scalar
-			fmt.Sprintf("authentication:\n  jwtSecret: %s\n", s),                          // unquoted
+			fmt.Sprintf("authentication:\n  jwtSecret: %s\n", s),                            // unquoted
 		)
 	}
 	evs := map[string]*Evaluator{
