@@ -305,7 +305,11 @@ func readConfigMap(path string, stdin io.Reader) (*validate.ConfigMap, error) {
 	}
 	cm := &validate.ConfigMap{}
 	if err := yaml.UnmarshalStrict(b, cm); err != nil {
-		return nil, fmt.Errorf("reading the ConfigMap manifest %s: %w", displayName(path), err)
+		hint := ""
+		if strings.Contains(err.Error(), `unknown field "authentication"`) {
+			hint = "; this looks like a kubesphere.yaml document: -f takes the ConfigMap manifest that holds it under data: kubesphere.yaml: |"
+		}
+		return nil, fmt.Errorf("reading the ConfigMap manifest %s: %w%s", displayName(path), err, hint)
 	}
 	if cm.Kind != "" && (cm.Kind != "ConfigMap" || (cm.APIVersion != "" && cm.APIVersion != "v1")) {
 		return nil, fmt.Errorf("%s holds a %s %s, not a v1 ConfigMap", displayName(path), cm.APIVersion, cm.Kind)

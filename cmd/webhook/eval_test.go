@@ -66,6 +66,7 @@ func TestEval(t *testing.T) {
 		{name: "not a configmap", args: []string{"eval", "-f", "testdata/deployment.yaml", hs}, code: 2, stderrHas: []string{"holds a apps/v1 Deployment, not a v1 ConfigMap"}},
 		{name: "not yaml at all", args: []string{"eval", "-f", "-", hs}, stdin: "\x00\x01: [", code: 2, stderrHas: []string{"reading the ConfigMap manifest standard input"}},
 		{name: "unknown field", args: []string{"eval", "-f", "-", hs}, stdin: "kind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}\nspec: {}\n", code: 2, stderrHas: []string{`unknown field "spec"`}},
+		{name: "a bare kubesphere.yaml", args: []string{"eval", "-f", "-", hs}, stdin: "authentication:\n  jwtSecret: x\n", code: 2, stderrHas: []string{"this looks like a kubesphere.yaml document"}},
 		{name: "wrong type", args: []string{"eval", "-f", "-", hs}, stdin: "kind: ConfigMap\nmetadata: {name: x}\ndata: [a]\n", code: 2, stderrHas: []string{"reading the ConfigMap manifest standard input"}},
 		{name: "bad operation", args: []string{"eval", "-f", "testdata/member.yaml", hs, "--operation", "PATCH"}, code: 2, stderrHas: []string{"--operation must be CREATE, UPDATE or DELETE"}},
 		{name: "bad mode", args: []string{"eval", "-f", "testdata/member.yaml", hs, "--mode", "loud"}, code: 2, stderrHas: []string{"--mode must be enforce or warn"}},

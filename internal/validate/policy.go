@@ -15,6 +15,30 @@ import (
 // decision.
 const PolicyPackage = "ksguard.admission"
 
+// resultModule is compiled with every policy: it gathers the three sets
+// ksguard reads, with empty defaults, so that the query evaluates only the
+// rules the decision needs (not every helper of the package) and a policy
+// may leave any of them out.
+const resultModule = `package ksguard.internal.result
+
+default deny := set()
+
+deny := data.ksguard.admission.deny
+
+default warn := set()
+
+warn := data.ksguard.admission.warn
+
+default edits := set()
+
+edits := data.ksguard.admission.edits
+
+result := {"deny": deny, "warn": warn, "edits": edits}
+`
+
+// resultModuleFile names the result module in compiler messages.
+const resultModuleFile = "(ksguard)/result.rego"
+
 // Policy is a compiled set of Rego modules with its query prepared once.
 // It is safe for concurrent use.
 type Policy struct {
@@ -76,8 +100,13 @@ func CompilePolicy(ctx context.Context, modules map[string]string) (*Policy, err
 		files = append(files, f)
 	}
 	sort.Strings(files)
+	result, err := ast.ParseModuleWithOpts(resultModuleFile, resultModule, ast.ParserOptions{RegoVersion: ast.RegoV1})
+	if err != nil {
+		return nil, fmt.Errorf("compiling ksguard's result module: %w", err)
+	}
 	opts := []func(*rego.Rego){
-		rego.Query("data." + PolicyPackage),
+		rego.Query("data.ksguard.internal.result.result"),
+		rego.ParsedModule(result),
 		rego.SetRegoVersion(ast.RegoV1),
 		rego.StrictBuiltinErrors(true),
 	}
@@ -127,7 +156,7 @@ func (p *Policy) eval(ctx context.Context, input map[string]any) (result, error)
 	}
 	pkg, ok := rs[0].Expressions[0].Value.(map[string]any)
 	if !ok {
-		return r, fmt.Errorf("evaluating policy: data.%s is a %T, not a package", PolicyPackage, rs[0].Expressions[0].Value)
+		return r, fmt.Errorf("evaluating policy: the result is a %T, not an object", rs[0].Expressions[0].Value)
 	}
 	if r.deny, err = messages(pkg, "deny"); err != nil {
 		return r, err

@@ -1,0 +1,86 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// bigDocument returns a member document padded to about size bytes with the
+// kind of bulk a real kubesphere-config carries (sections of settings).
+func bigDocument(size int) string {
+	var b strings.Builder
+	b.WriteString(readTestdataOnce("documents/v3.4.1-member-rendered.yaml"))
+	for i := 0; b.Len() < size; i++ {
+		fmt.Fprintf(&b, "extension%d:\n  enabled: true\n  endpoint: http://svc-%d.kubesphere-system.svc:8080\n  replicas: %d\n  labels: [a, b, c]\n", i, i, i%5)
+	}
+	return b.String()
+}
+
+var testdataCache = map[string]string{}
+
+func readTestdataOnce(name string) string {
+	if s, ok := testdataCache[name]; ok {
+		return s
+	}
+	var t testing.T
+	s := readTestdata(&t, name)
+	testdataCache[name] = s
+	return s
+}
+
+func benchmarkDecide(b *testing.B, doc string) {
+	ev := newTestEvaluator(b)
+	req := updateRequest(doc, hostSecret)
+	ctx := context.Background()
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		d, err := ev.Decide(ctx, req)
+		if err != nil || !d.Allowed {
+			b.Fatalf("decision: %v %+v", err, d.Denials)
+		}
+	}
+}
+
+// BenchmarkDecideTypical is one decision on a typical member document (the
+// ks-installer v3.4.1 render, about 1.2 KiB): allowed, nothing to edit.
+func BenchmarkDecideTypical(b *testing.B) {
+	benchmarkDecide(b, readTestdataOnce("documents/v3.4.1-member-rendered.yaml"))
+}
+
+// BenchmarkDecideTypicalEdit is a typical document that needs the edit.
+func BenchmarkDecideTypicalEdit(b *testing.B) {
+	benchmarkDecide(b, readTestdataOnce("documents/v3.4.1-host-rendered.yaml"))
+}
+
+// BenchmarkDecide512KiB is one decision on a 512 KiB document.
+func BenchmarkDecide512KiB(b *testing.B) {
+	benchmarkDecide(b, bigDocument(512<<10))
+}
+
+// BenchmarkParseTypical is the YAML parse alone, for comparison.
+func BenchmarkParseTypical(b *testing.B) {
+	doc := []byte(readTestdataOnce("documents/v3.4.1-member-rendered.yaml"))
+	b.ReportAllocs()
+	for b.Loop() {
+		ParseDocument(doc)
+	}
+}
+
+// BenchmarkDecideParallel is the typical decision from every core at once:
+// the prepared query is shared, as in the server.
+func BenchmarkDecideParallel(b *testing.B) {
+	ev := newTestEvaluator(b)
+	req := updateRequest(readTestdataOnce("documents/v3.4.1-member-rendered.yaml"), hostSecret)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := ev.Decide(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
