@@ -1,7 +1,9 @@
 package validate
 
 import (
+	"bytes"
 	"context"
+	"maps"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -110,7 +112,10 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 // input itself holds fingerprints only.
 func (e *Evaluator) input(req Request) (map[string]any, *objectView, []string) {
 	obj := viewObject(req.Object, e.fp)
-	old := viewObject(req.OldObject, e.fp)
+	old := obj
+	if !sameContent(req.Object, req.OldObject) {
+		old = viewObject(req.OldObject, e.fp) // else: an UPDATE that changes nothing, as ks-installer's re-apply
+	}
 	input := map[string]any{
 		"operation": req.Operation,
 		"dryRun":    req.DryRun,
@@ -140,26 +145,28 @@ func (d *Decision) applyEdits(obj *objectView, op string) error {
 	if obj == nil || obj.doc == nil || (op != OperationCreate && op != OperationUpdate) {
 		return fmt.Errorf("the policy asked for edits, but only the %s of a CREATE or UPDATE can be edited", ConfigKey)
 	}
-	doc := obj.doc
+	doc, text := obj.doc, obj.doc.Text
 	var made []string
-	for _, ed := range d.Edits {
-		text, err := doc.Set(ed.Path, ed.Value)
-		if err != nil {
+	for i, ed := range d.Edits {
+		if i > 0 {
+			doc = ParseDocument(text) // the next edit works on the edited text
+		}
+		var err error
+		if text, err = doc.Set(ed.Path, ed.Value); err != nil {
 			return err
 		}
-		doc = ParseDocument(text)
 		msg := fmt.Sprintf("ksguard set %s to %s", ed.Path, ed.Value)
 		if ed.Reason != "" {
 			msg += ": " + ed.Reason
 		}
 		made = append(made, msg)
 	}
-	if string(doc.Text) == string(obj.doc.Text) {
+	if bytes.Equal(text, obj.doc.Text) {
 		return nil
 	}
 	d.Warnings = append(d.Warnings, made...)
-	d.Document = doc.Text
-	d.Patch = []PatchOperation{{Op: "replace", Path: "/data/" + jsonPointerEscape(ConfigKey), Value: string(doc.Text)}}
+	d.Document = text
+	d.Patch = []PatchOperation{{Op: "replace", Path: "/data/" + jsonPointerEscape(ConfigKey), Value: string(text)}}
 	return nil
 }
 
@@ -169,6 +176,16 @@ func (e *Evaluator) hostInput(h HostSecret) map[string]any {
 		in["fingerprint"] = e.fp.Sum(h.Value)
 	}
 	return in
+}
+
+// sameContent reports whether two ConfigMaps look the same to the policy.
+func sameContent(a, b *ConfigMap) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Name == b.Name && a.Namespace == b.Namespace &&
+		maps.Equal(a.Data, b.Data) && maps.Equal(a.Annotations, b.Annotations) && maps.Equal(a.Labels, b.Labels) &&
+		maps.EqualFunc(a.BinaryData, b.BinaryData, bytes.Equal)
 }
 
 func viewInput(v *objectView) any {

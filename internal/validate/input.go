@@ -1,8 +1,13 @@
 package validate
 
 import (
+	"encoding/json"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -19,60 +24,65 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // secretKey reports whether a mapping key names a jwtSecret (in any case).
 func secretKey(k string) bool { return strings.EqualFold(k, "jwtSecret") }
 
-// converter turns a node tree into plain values for the policy input. Every
-// jwtSecret value becomes its fingerprint; its text is kept (unexported) so
-// that output can be searched for it and redacted.
+// converter turns a node tree into OPA values for the policy input, built
+// directly (no reflection, no JSON round trip). Every jwtSecret value becomes
+// its fingerprint; its text is kept (unexported) so that output can be
+// searched for it and redacted.
 type converter struct {
 	fp      *Fingerprinter
 	budget  int
 	secrets []string
 }
 
-func (c *converter) value(n *yaml.Node, underSecretKey bool) (any, bool) {
+func (c *converter) value(n *yaml.Node, underSecretKey bool) (*ast.Term, bool) {
 	if c.budget--; c.budget < 0 {
 		return nil, false
 	}
 	n, _ = resolve(n)
 	switch n.Kind {
 	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
+		m := ast.NewObject()
+		var merges []*yaml.Node
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if isMergeKey(k) {
-				if !c.merge(m, v) {
-					return nil, false
-				}
+				merges = append(merges, v)
 				continue
 			}
 			val, ok := c.value(v, secretKey(k.Value))
 			if !ok {
 				return nil, false
 			}
-			m[k.Value] = val // later keys win, as in ks-apiserver
+			m.Insert(ast.StringTerm(k.Value), val) // later keys win, as in ks-apiserver
 		}
-		return m, true
+		for _, v := range merges {
+			if !c.merge(m, v) {
+				return nil, false
+			}
+		}
+		return ast.NewTerm(m), true
 	case yaml.SequenceNode:
-		s := make([]any, 0, len(n.Content))
+		items := make([]*ast.Term, 0, len(n.Content))
 		for _, item := range n.Content {
 			val, ok := c.value(item, false)
 			if !ok {
 				return nil, false
 			}
-			s = append(s, val)
+			items = append(items, val)
 		}
-		return s, true
+		return ast.ArrayTerm(items...), true
 	case yaml.ScalarNode:
 		if underSecretKey {
 			c.secrets = append(c.secrets, n.Value)
-			return c.fp.Sum([]byte(n.Value)), true
+			return ast.StringTerm(c.fp.Sum([]byte(n.Value))), true
 		}
-		return scalarValue(n), true
+		return scalarTerm(n), true
 	}
-	return nil, true
+	return ast.NullTerm(), true
 }
 
 // merge adds the keys of a "<<" value to m where m does not set them.
-func (c *converter) merge(m map[string]any, v *yaml.Node) bool {
+func (c *converter) merge(m ast.Object, v *yaml.Node) bool {
 	v, _ = resolve(v)
 	sources := []*yaml.Node{v}
 	if v.Kind == yaml.SequenceNode {
@@ -83,42 +93,46 @@ func (c *converter) merge(m map[string]any, v *yaml.Node) bool {
 		if !ok {
 			return false
 		}
-		if mm, isMap := val.(map[string]any); isMap {
-			for k, x := range mm {
-				if _, set := m[k]; !set {
-					m[k] = x
+		if mm, isMap := val.Value.(ast.Object); isMap {
+			mm.Foreach(func(k, x *ast.Term) {
+				if m.Get(k) == nil {
+					m.Insert(k, x)
 				}
-			}
+			})
 		}
 	}
 	return true
 }
 
-// scalarValue decodes a scalar to a JSON-friendly value: strings, bools,
-// null, and numbers as float64 (or their text when out of range).
-func scalarValue(n *yaml.Node) any {
+// scalarTerm decodes a scalar: strings, bools, null, and numbers (their text
+// when they are not JSON numbers, such as .inf or 0x1F).
+func scalarTerm(n *yaml.Node) *ast.Term {
 	switch n.Tag {
 	case "!!null":
-		return nil
-	case "!!bool", "!!int", "!!float":
+		return ast.NullTerm()
+	case "!!bool":
+		var b bool
+		if n.Decode(&b) == nil {
+			return ast.BooleanTerm(b)
+		}
+	case "!!int", "!!float":
 		var v any
-		if err := n.Decode(&v); err == nil {
+		if n.Decode(&v) == nil {
 			switch x := v.(type) {
 			case int:
-				return float64(x)
+				return ast.IntNumberTerm(x)
 			case int64:
-				return float64(x)
+				return ast.NumberTerm(json.Number(strconv.FormatInt(x, 10)))
 			case uint64:
-				return float64(x)
+				return ast.NumberTerm(json.Number(strconv.FormatUint(x, 10)))
 			case float64:
-				if x != x || x > 1e308 || x < -1e308 { // NaN and infinities are not JSON
-					return n.Value
+				if !math.IsNaN(x) && !math.IsInf(x, 0) {
+					return ast.FloatNumberTerm(x)
 				}
 			}
-			return v
 		}
 	}
-	return n.Value
+	return ast.StringTerm(n.Value)
 }
 
 // objectView is what the policy sees of one ConfigMap.
@@ -165,7 +179,7 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 			c := converter{fp: fp, budget: expansionBudget(d.Text)}
 			val, ok := c.value(d.Root, false)
 			if ok {
-				document = val
+				document = val.Value
 			} else {
 				findings = append(findings, Finding{Kind: FindingExcessiveAliasing, Message: ConfigKey +
 					" expands through its aliases to more nodes than it has bytes (an alias bomb?); write the configuration out without anchors (&) and aliases (*)"})
@@ -175,22 +189,23 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 		// An empty document is readable (every setting absent); one with a
 		// syntax error, or that is not a mapping, is not.
 		readable = d.Root != nil || len(d.Findings) == 0
-		settings = d.Settings(fp)
+		settings = d.Settings(fp).input()
 	}
-	if findings == nil {
-		findings = []Finding{}
+	findingsIn := make([]any, len(findings))
+	for i, f := range findings {
+		findingsIn[i] = map[string]any{"kind": f.Kind, "path": f.Path, "line": f.Line, "message": f.Message}
 	}
 	v.input = map[string]any{
 		"name":        cm.Name,
 		"namespace":   cm.Namespace,
 		"annotations": annotationsView(cm.Annotations, v.secrets),
 		"labels":      stringMap(cm.Labels),
-		"dataKeys":    dataKeys,
+		"dataKeys":    anySlice(dataKeys),
 		"schema":      schema,
 		"readable":    readable,
 		"document":    document,
 		"settings":    settings,
-		"findings":    findings,
+		"findings":    findingsIn,
 	}
 	return v
 }

@@ -144,9 +144,14 @@ type result struct {
 	edits      []Edit
 }
 
-// eval runs the prepared query on input.
+// eval runs the prepared query on input. The input is converted to an OPA
+// value here, directly: rego.EvalInput would round-trip it through JSON.
 func (p *Policy) eval(ctx context.Context, input map[string]any) (result, error) {
-	rs, err := p.query.Eval(ctx, rego.EvalInput(input))
+	in, err := ast.InterfaceToValue(input)
+	if err != nil {
+		return result{}, fmt.Errorf("building the policy input: %w", err)
+	}
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in))
 	if err != nil {
 		return result{}, fmt.Errorf("evaluating policy: %w", err)
 	}

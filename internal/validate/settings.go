@@ -72,6 +72,35 @@ type Settings struct {
 	AccessTokenMaxAge DurationSetting `json:"accessTokenMaxAge"`
 }
 
+// input returns the settings as the policy input holds them (plain maps, which
+// OPA converts without a JSON round trip); field names are the JSON names.
+func (s Settings) input() map[string]any {
+	return map[string]any{
+		"jwtSecret":         s.JWTSecret.input(),
+		"legacyJwtSecret":   s.LegacyJWTSecret.input(),
+		"accessTokenMaxAge": s.AccessTokenMaxAge.input(),
+	}
+}
+
+func (s SecretSetting) input() map[string]any {
+	return map[string]any{
+		"present": s.Present, "path": s.Path, "keys": anySlice(s.Keys), "line": s.Line, "tag": s.Tag,
+		"isString": s.IsString, "empty": s.Empty, "shared": s.Shared, "fingerprint": s.Fingerprint,
+	}
+}
+
+func (s DurationSetting) input() map[string]any {
+	var seconds any
+	if s.Seconds != nil {
+		seconds = *s.Seconds
+	}
+	return map[string]any{
+		"present": s.Present, "path": s.Path, "keys": anySlice(s.Keys), "line": s.Line, "raw": s.Raw,
+		"tag": s.Tag, "null": s.Null, "valid": s.Valid, "seconds": seconds, "zero": s.Zero,
+		"bareNumber": s.BareNumber, "shared": s.Shared,
+	}
+}
+
 // found is the result of walking a path: the value (nil when absent) and
 // the path as spelled in the document.
 type found struct {
