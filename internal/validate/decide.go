@@ -3,9 +3,9 @@ package validate
 import (
 	"bytes"
 	"context"
-	"maps"
 	"errors"
 	"fmt"
+	"maps"
 	"sync/atomic"
 )
 
