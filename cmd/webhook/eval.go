@@ -124,12 +124,15 @@ func evaluate(ctx context.Context, f *evalFlags, stdin io.Reader, stdout io.Writ
 		return exitError, err
 	}
 	out := evalOutput{Allowed: d.Allowed, Denials: d.Denials, Warnings: d.Warnings, Patch: d.Patch, Object: patched(req, d)}
+	if !f.showSecrets {
+		out = redactOutput(out)
+	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return exitError, fmt.Errorf("encoding the decision: %w", err)
 	}
 	if !f.showSecrets {
-		b = redactJSON(b, &d)
+		b = []byte(d.Redact(string(b))) // anything a policy echoed
 	}
 	if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
 		return exitError, err
@@ -218,7 +221,9 @@ func answerReview(ctx context.Context, ev *validate.Evaluator, f *evalFlags, hos
 		return exitError, err
 	}
 	if !f.showSecrets && len(resp.Patch) > 0 {
-		resp.Patch = redactPatch(resp.Patch, &d)
+		if resp.Patch, err = redactPatch(resp.Patch, &d); err != nil {
+			return exitError, err
+		}
 	}
 	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
 	if out.APIVersion == "" {
@@ -250,52 +255,47 @@ func patched(req validate.Request, d validate.Decision) *validate.ConfigMap {
 	return cm
 }
 
-// redactJSON removes jwtSecret values from the printed decision: every data
-// value and patch value is redacted as a document, and any secret the
-// decision saw is replaced wherever it is left.
-func redactJSON(b []byte, d *validate.Decision) []byte {
-	var out evalOutput
-	if err := json.Unmarshal(b, &out); err != nil {
-		return []byte(d.Redact(string(b)))
-	}
+// redactOutput removes jwtSecret values from the decision eval prints: every
+// data value and patch value is redacted as a document, and the
+// last-applied-configuration annotation (a copy of the object) is dropped.
+func redactOutput(out evalOutput) evalOutput {
 	if out.Object != nil {
+		out.Object = out.Object.DeepCopy()
 		for k, v := range out.Object.Data {
 			out.Object.Data[k] = string(validate.RedactDocument([]byte(v)))
 		}
-		if _, ok := out.Object.Annotations[lastApplied]; ok {
-			out.Object.Annotations[lastApplied] = validate.Redacted
+		if _, ok := out.Object.Annotations[validate.LastAppliedAnnotation]; ok {
+			out.Object.Annotations[validate.LastAppliedAnnotation] = validate.Redacted
 		}
 	}
-	if len(out.Patch) > 0 {
-		patch, _ := json.Marshal(out.Patch)
-		_ = json.Unmarshal(redactPatch(patch, d), &out.Patch)
-	}
-	red, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return []byte(d.Redact(string(b)))
-	}
-	return []byte(d.Redact(string(red)))
+	out.Patch = redactOps(out.Patch)
+	return out
 }
 
-// redactPatch redacts the documents in a JSON patch.
-func redactPatch(patch []byte, d *validate.Decision) []byte {
+// redactOps returns the patch with the documents it carries redacted.
+func redactOps(ops []validate.PatchOperation) []validate.PatchOperation {
+	red := make([]validate.PatchOperation, len(ops))
+	for i, op := range ops {
+		red[i] = op
+		if s, ok := op.Value.(string); ok {
+			red[i].Value = string(validate.RedactDocument([]byte(s)))
+		}
+	}
+	return red
+}
+
+// redactPatch redacts an encoded JSON patch.
+func redactPatch(patch []byte, d *validate.Decision) ([]byte, error) {
 	var ops []validate.PatchOperation
 	if err := json.Unmarshal(patch, &ops); err != nil {
-		return []byte(d.Redact(string(patch)))
+		return nil, fmt.Errorf("reading the patch to redact it: %w", err)
 	}
-	for i, op := range ops {
-		if s, ok := op.Value.(string); ok {
-			ops[i].Value = string(validate.RedactDocument([]byte(s)))
-		}
-	}
-	b, err := json.Marshal(ops)
+	b, err := json.Marshal(redactOps(ops))
 	if err != nil {
-		return []byte(d.Redact(string(patch)))
+		return nil, fmt.Errorf("encoding the redacted patch: %w", err)
 	}
-	return []byte(d.Redact(string(b)))
+	return []byte(d.Redact(string(b))), nil
 }
-
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // readConfigMap reads a ConfigMap manifest (YAML or JSON).
 func readConfigMap(path string, stdin io.Reader) (*validate.ConfigMap, error) {

@@ -18,8 +18,8 @@ import (
 // not an input. The bound keeps a decision's cost linear in the request size.
 func expansionBudget(text []byte) int { return len(text) + 1024 }
 
-// lastAppliedAnnotation holds a copy of the whole object, secrets included.
-const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+// LastAppliedAnnotation holds a copy of the whole object, secrets included.
+const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 // secretKey reports whether a mapping key names a jwtSecret (in any case).
 func secretKey(k string) bool { return strings.EqualFold(k, "jwtSecret") }
@@ -234,7 +234,7 @@ func shadowingMessage(k string) string {
 func annotationsView(a map[string]string, secrets []string) map[string]any {
 	out := make(map[string]any, len(a))
 	for k, v := range a {
-		if k == lastAppliedAnnotation || containsAny(v, secrets) {
+		if k == LastAppliedAnnotation || containsAny(v, secrets) {
 			v = "(omitted by ksguard: holds a secret)"
 		}
 		out[k] = v

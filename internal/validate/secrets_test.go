@@ -54,7 +54,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 					}
 					req.Object.Annotations = map[string]string{
 						"ksguard.io/break-glass": "testing",
-						lastAppliedAnnotation:    `{"data":{"kubesphere.yaml":` + jsonString(doc) + `}}`,
+						LastAppliedAnnotation:    `{"data":{"kubesphere.yaml":` + jsonString(doc) + `}}`,
 					}
 					req.User.Groups = []string{"system:masters"}
 					if op == OperationDelete {
