@@ -50,13 +50,9 @@ type Evaluator struct {
 // NewEvaluator returns an Evaluator for policy with opts; fp fingerprints the
 // secrets (one per process).
 func NewEvaluator(policy *Policy, opts Options, fp *Fingerprinter) *Evaluator {
-	groups := make([]any, len(opts.BreakGlassGroups))
-	for i, g := range opts.BreakGlassGroups {
-		groups[i] = g
-	}
 	e := &Evaluator{opts: opts, fp: fp, config: map[string]any{
 		"guarded":       map[string]any{"namespace": opts.GuardedNamespace, "name": opts.GuardedName},
-		"breakGlass":    map[string]any{"annotation": opts.BreakGlassAnnotation, "groups": groups},
+		"breakGlass":    map[string]any{"annotation": opts.BreakGlassAnnotation, "groups": opts.BreakGlassGroups},
 		"onMissingHost": opts.OnMissingHost,
 		"mode":          opts.Mode,
 	}}
@@ -119,7 +115,7 @@ func (e *Evaluator) input(req Request) (map[string]any, *objectView, []string) {
 	input := map[string]any{
 		"operation": req.Operation,
 		"dryRun":    req.DryRun,
-		"userInfo":  map[string]any{"username": req.User.Username, "groups": anySlice(req.User.Groups)},
+		"userInfo":  map[string]any{"username": req.User.Username, "groups": req.User.Groups},
 		"namespace": req.Namespace,
 		"name":      req.Name,
 		"object":    viewInput(obj),
@@ -193,14 +189,6 @@ func viewInput(v *objectView) any {
 		return nil
 	}
 	return v.input
-}
-
-func anySlice(s []string) []any {
-	out := make([]any, len(s))
-	for i, x := range s {
-		out[i] = x
-	}
-	return out
 }
 
 // jsonPointerEscape escapes a key for a JSON pointer (RFC 6901).

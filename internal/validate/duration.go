@@ -47,9 +47,7 @@ func readDuration(n *yaml.Node) durationValue {
 	case "!!int":
 		i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 		if err != nil {
-			// Out of int64 range or an unusual base: still a number, never zero
-			// unless every digit is.
-			return durationValue{seconds: math.NaN(), valid: false, bareNumber: true}
+			return durationValue{bareNumber: true} // out of int64 range: unreadable
 		}
 		return durationValue{seconds: float64(i) / 1e9, valid: true, bareNumber: true}
 	case "!!float":

@@ -301,8 +301,8 @@ func (d *Document) replaceNull(key, null *yaml.Node, keys Path, rendered string,
 	for start > 0 && (d.Text[start-1] == ' ' || d.Text[start-1] == '\t') {
 		start-- // no trailing blank after "key:"
 	}
-	indent := key.Column - 1 + d.indentStep()
-	block := nestedBlock(indent, d.indentStep(), keys, rendered, d.eol())
+	step := d.indentStep()
+	block := nestedBlock(key.Column-1+step, step, keys, rendered, d.eol())
 	return d.splice(start, end, d.eol()+strings.TrimSuffix(block, d.eol())), nil
 }
 

@@ -199,8 +199,8 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 		"name":        cm.Name,
 		"namespace":   cm.Namespace,
 		"annotations": annotationsView(cm.Annotations, v.secrets),
-		"labels":      stringMap(cm.Labels),
-		"dataKeys":    anySlice(dataKeys),
+		"labels":      cm.Labels,
+		"dataKeys":    dataKeys,
 		"schema":      schema,
 		"readable":    readable,
 		"document":    document,
@@ -231,20 +231,12 @@ func shadowingMessage(k string) string {
 
 // annotationsView copies annotations for the policy input, leaving out values
 // that hold the object itself (last-applied-configuration) or a secret.
-func annotationsView(a map[string]string, secrets []string) map[string]any {
-	out := make(map[string]any, len(a))
+func annotationsView(a map[string]string, secrets []string) map[string]string {
+	out := make(map[string]string, len(a))
 	for k, v := range a {
 		if k == LastAppliedAnnotation || containsAny(v, secrets) {
 			v = "(omitted by ksguard: holds a secret)"
 		}
-		out[k] = v
-	}
-	return out
-}
-
-func stringMap(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
 		out[k] = v
 	}
 	return out

@@ -69,10 +69,8 @@ func RedactDocument(text []byte) []byte {
 		s := spans[i]
 		out = append(out[:s.start], append([]byte(`"`+Redacted+`"`), out[s.end:]...)...)
 	}
-	if bytes.Equal(redactLines(out), out) {
-		return out
-	}
-	// Something still mentions a jwtSecret that the walk could not place.
+	// Lines the walk redacted are left alone; this catches what it could not
+	// place (block scalars).
 	return redactLines(out)
 }
 

@@ -84,7 +84,7 @@ func (s Settings) input() map[string]any {
 
 func (s SecretSetting) input() map[string]any {
 	return map[string]any{
-		"present": s.Present, "path": s.Path, "keys": anySlice(s.Keys), "line": s.Line, "tag": s.Tag,
+		"present": s.Present, "path": s.Path, "keys": []string(s.Keys), "line": s.Line, "tag": s.Tag,
 		"isString": s.IsString, "empty": s.Empty, "shared": s.Shared, "fingerprint": s.Fingerprint,
 	}
 }
@@ -95,7 +95,7 @@ func (s DurationSetting) input() map[string]any {
 		seconds = *s.Seconds
 	}
 	return map[string]any{
-		"present": s.Present, "path": s.Path, "keys": anySlice(s.Keys), "line": s.Line, "raw": s.Raw,
+		"present": s.Present, "path": s.Path, "keys": []string(s.Keys), "line": s.Line, "raw": s.Raw,
 		"tag": s.Tag, "null": s.Null, "valid": s.Valid, "seconds": seconds, "zero": s.Zero,
 		"bareNumber": s.BareNumber, "shared": s.Shared,
 	}
