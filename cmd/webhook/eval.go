@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"os"
 	"strings"
 
-	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/ksguard/ksguard/internal/admission"
@@ -204,9 +202,9 @@ func answerReview(ctx context.Context, ev *validate.Evaluator, f *evalFlags, hos
 	if err != nil {
 		return exitError, err
 	}
-	var review admissionv1.AdmissionReview
-	if err := strictJSON(b, &review); err != nil {
-		return exitError, fmt.Errorf("reading the AdmissionReview %s: %w", f.review, err)
+	review, err := admission.DecodeReview(b, true)
+	if err != nil {
+		return exitError, fmt.Errorf("reading %s: %w", f.review, err)
 	}
 	req, err := admission.ToRequest(review.Request, host)
 	if err != nil {
@@ -225,11 +223,7 @@ func answerReview(ctx context.Context, ev *validate.Evaluator, f *evalFlags, hos
 			return exitError, err
 		}
 	}
-	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
-	if out.APIVersion == "" {
-		out.APIVersion, out.Kind = "admission.k8s.io/v1", "AdmissionReview"
-	}
-	enc, err := json.MarshalIndent(out, "", "  ")
+	enc, err := json.MarshalIndent(admission.ReviewOf(resp), "", "  ")
 	if err != nil {
 		return exitError, fmt.Errorf("encoding the response: %w", err)
 	}
@@ -352,15 +346,3 @@ func displayName(path string) string {
 	return path
 }
 
-// strictJSON decodes JSON, refusing unknown fields and trailing data.
-func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
-}

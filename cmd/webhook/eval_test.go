@@ -192,7 +192,7 @@ func TestEvalReview(t *testing.T) {
 		})
 	}
 	for _, bad := range []struct{ name, stdin, want string }{
-		{"not json", "{", "reading the AdmissionReview"},
+		{"not json", "{", "decoding the AdmissionReview"},
 		{"no request", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`, "has no request"},
 		{"unknown field", `{"request":{"uid":"1","bogus":1}}`, `unknown field "bogus"`},
 		{"wrong kind", `{"request":{"uid":"1","kind":{"group":"apps","version":"v1","kind":"Deployment"}}}`, "ksguard judges core/v1 ConfigMaps only, got apps/v1, Kind=Deployment"},

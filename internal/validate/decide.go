@@ -24,6 +24,8 @@ type Decision struct {
 	Patch []PatchOperation `json:"patch"`
 	// Document is kubesphere.yaml after the edits; nil when unchanged.
 	Document []byte `json:"-"`
+	// Warned is true when warn mode turned denials into warnings.
+	Warned bool `json:"-"`
 
 	secrets []string // secret values seen while deciding, for Redact
 }
@@ -98,6 +100,7 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 			d.Warnings = append(d.Warnings, "ksguard (warn mode) would deny: "+m)
 		}
 		d.Denials = []string{}
+		d.Warned = true
 	}
 	d.Allowed = len(d.Denials) == 0
 	return d, nil

@@ -1,0 +1,85 @@
+// Package metrics holds ksguard's Prometheus metrics. They are registered
+// on controller-runtime's registry, so they are served on the manager's
+// metrics endpoint beside controller-runtime's own webhook metrics
+// (controller_runtime_webhook_requests_total and friends).
+//
+// No label ever holds a value from a ConfigMap: labels are drawn from small
+// fixed sets.
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+)
+
+// Decision results, the values of the result label of Decisions.
+const (
+	// ResultAllowed: the write was allowed unchanged.
+	ResultAllowed = "allowed"
+	// ResultMutated: the write was allowed with ksguard's edits.
+	ResultMutated = "mutated"
+	// ResultDenied: the write was denied by the policy.
+	ResultDenied = "denied"
+	// ResultWarned: warn mode let through a write the policy denies.
+	ResultWarned = "warned"
+	// ResultError: the request could not be read or decided (answered 4xx/5xx).
+	ResultError = "error"
+)
+
+// Reload results, the values of the result label of PolicyReloads.
+const (
+	// ReloadSuccess: the new policies compiled and now serve.
+	ReloadSuccess = "success"
+	// ReloadFailure: the new policies did not compile; the last good ones serve.
+	ReloadFailure = "failure"
+)
+
+var (
+	// Decisions counts admission decisions by webhook (mutate, validate)
+	// and result.
+	Decisions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ksguard_decisions_total",
+		Help: "Admission decisions by webhook (mutate, validate) and result (allowed, mutated, denied, warned, error).",
+	}, []string{"webhook", "result"})
+
+	// DecisionDuration observes the time from a request's body being read
+	// to its response being ready, by webhook.
+	DecisionDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ksguard_decision_duration_seconds",
+		Help:    "Time to decide one admission review (decode, policy, edit, encode), by webhook.",
+		Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
+	}, []string{"webhook"})
+
+	// PolicyReloads counts reloads of --policy-dir by result.
+	PolicyReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ksguard_policy_reloads_total",
+		Help: "Reloads of the policy directory by result (success, failure). On failure the last good policies keep serving.",
+	}, []string{"result"})
+
+	// HostSecretAvailable is 1 while the host cluster's jwtSecret is
+	// available to ksguard, else 0.
+	HostSecretAvailable = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "ksguard_host_secret_available",
+		Help: "1 while the host cluster's jwtSecret is available to ksguard, 0 while writes to the guarded ConfigMap cannot be checked.",
+	})
+)
+
+func init() {
+	crmetrics.Registry.MustRegister(Decisions, DecisionDuration, PolicyReloads, HostSecretAvailable)
+	for _, w := range []string{"mutate", "validate"} {
+		for _, r := range []string{ResultAllowed, ResultMutated, ResultDenied, ResultWarned, ResultError} {
+			Decisions.WithLabelValues(w, r)
+		}
+	}
+	PolicyReloads.WithLabelValues(ReloadSuccess)
+	PolicyReloads.WithLabelValues(ReloadFailure)
+}
+
+// SetHostSecretAvailable sets HostSecretAvailable.
+func SetHostSecretAvailable(available bool) {
+	if available {
+		HostSecretAvailable.Set(1)
+	} else {
+		HostSecretAvailable.Set(0)
+	}
+}

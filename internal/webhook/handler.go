@@ -1,0 +1,164 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/ksguard/ksguard/internal/admission"
+	"github.com/ksguard/ksguard/internal/metrics"
+	"github.com/ksguard/ksguard/internal/validate"
+)
+
+// MaxRequestBytes bounds an AdmissionReview body. A ConfigMap is at most
+// 1 MiB; a review carries the object and the old object, JSON-escaped.
+const MaxRequestBytes = 7 << 20
+
+// Decider judges a request; *validate.Evaluator is one.
+type Decider interface {
+	Decide(ctx context.Context, req validate.Request) (validate.Decision, error)
+}
+
+// Handler serves one webhook (mutate or validate).
+type Handler struct {
+	// Webhook is admission.Mutating or admission.Validating.
+	Webhook admission.Webhook
+	// Decider judges the requests.
+	Decider Decider
+	// Host returns the host cluster's jwtSecret as currently known.
+	Host func() validate.HostSecret
+	// Log receives one line per decision.
+	Log logr.Logger
+}
+
+// httpError is a request the handler cannot read: it is answered with Code
+// and a plain-text message, not with an AdmissionReview.
+type httpError struct {
+	Code    int
+	Message string
+}
+
+func (e *httpError) Error() string { return e.Message }
+
+// ServeHTTP answers one AdmissionReview.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	log := h.Log.WithValues("webhook", string(h.Webhook))
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error(fmt.Errorf("panic: %v", p), "handler panicked; answering 500", "stack", string(debug.Stack()))
+			metrics.Decisions.WithLabelValues(string(h.Webhook), metrics.ResultError).Inc()
+			http.Error(w, "ksguard: internal error while judging the request; see ksguard's log", http.StatusInternalServerError)
+		}
+	}()
+
+	review, err := readReview(w, r)
+	if err != nil {
+		var he *httpError
+		if !errors.As(err, &he) {
+			he = &httpError{Code: http.StatusBadRequest, Message: err.Error()}
+		}
+		log.Info("bad request", "code", he.Code, "error", he.Message, "remote", r.RemoteAddr)
+		metrics.Decisions.WithLabelValues(string(h.Webhook), metrics.ResultError).Inc()
+		http.Error(w, "ksguard: "+he.Message, he.Code)
+		return
+	}
+	resp, result := h.respond(r.Context(), review.Request, log)
+	out, err := json.Marshal(admission.ReviewOf(resp))
+	if err != nil { // cannot happen with these types; answer rather than guess
+		log.Error(err, "encoding the response")
+		http.Error(w, "ksguard: encoding the response failed", http.StatusInternalServerError)
+		return
+	}
+	metrics.Decisions.WithLabelValues(string(h.Webhook), result).Inc()
+	metrics.DecisionDuration.WithLabelValues(string(h.Webhook)).Observe(time.Since(start).Seconds())
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(out)
+}
+
+// respond judges one request and logs the decision. It returns the response
+// and the result for the metrics.
+func (h *Handler) respond(ctx context.Context, ar *admissionv1.AdmissionRequest, log logr.Logger) (*admissionv1.AdmissionResponse, string) {
+	log = log.WithValues("uid", ar.UID, "operation", ar.Operation, "namespace", ar.Namespace, "name", ar.Name,
+		"user", ar.UserInfo.Username, "dryRun", ar.DryRun != nil && *ar.DryRun)
+	req, err := admission.ToRequest(ar, h.Host())
+	if err != nil {
+		log.Info("decision", "result", metrics.ResultError, "error", err.Error())
+		return admission.ErrorResponse(ar.UID, http.StatusBadRequest, "cannot judge this request: "+err.Error()), metrics.ResultError
+	}
+	d, err := h.Decider.Decide(ctx, req)
+	if err != nil {
+		log.Error(err, "decision failed; the write is refused", "result", metrics.ResultError)
+		return admission.ErrorResponse(ar.UID, http.StatusInternalServerError,
+			"the policy failed, so the write is refused: "+err.Error()+" (reproduce it with `ksguard eval`, then fix the policy)"), metrics.ResultError
+	}
+	resp, err := admission.Response(ar.UID, h.Webhook, d)
+	if err != nil {
+		log.Error(err, "building the response; the write is refused", "result", metrics.ResultError)
+		return admission.ErrorResponse(ar.UID, http.StatusInternalServerError, err.Error()), metrics.ResultError
+	}
+	result := resultOf(resp, d)
+	kv := []any{"result", result}
+	if resp.Result != nil && resp.Result.Message != "" {
+		kv = append(kv, "message", resp.Result.Message)
+	}
+	if len(resp.Warnings) > 0 {
+		kv = append(kv, "warnings", resp.Warnings)
+	}
+	if len(resp.Patch) > 0 {
+		paths := make([]string, len(d.Edits))
+		for i, e := range d.Edits {
+			paths[i] = e.Path.String()
+		}
+		kv = append(kv, "edited", paths)
+	}
+	log.Info("decision", kv...)
+	return resp, result
+}
+
+// resultOf names the outcome of a response for logs and metrics.
+func resultOf(resp *admissionv1.AdmissionResponse, d validate.Decision) string {
+	switch {
+	case !resp.Allowed:
+		return metrics.ResultDenied
+	case len(resp.Patch) > 0:
+		return metrics.ResultMutated
+	case d.Warned:
+		return metrics.ResultWarned
+	}
+	return metrics.ResultAllowed
+}
+
+// readReview reads and checks the request body.
+func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionReview, error) {
+	if r.Method != http.MethodPost {
+		return nil, &httpError{Code: http.StatusMethodNotAllowed, Message: "only POST is served here, got " + r.Method}
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, &httpError{Code: http.StatusUnsupportedMediaType, Message: fmt.Sprintf("Content-Type must be application/json, got %q", r.Header.Get("Content-Type"))}
+	}
+	if r.Body == nil {
+		return nil, &httpError{Code: http.StatusBadRequest, Message: "the request has no body: send an AdmissionReview"}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &httpError{Code: http.StatusRequestEntityTooLarge, Message: fmt.Sprintf("the request body is larger than %d bytes", MaxRequestBytes)}
+		}
+		return nil, fmt.Errorf("reading the request body: %w", err)
+	}
+	if len(body) == 0 {
+		return nil, errors.New("the request body is empty: send an AdmissionReview")
+	}
+	return admission.DecodeReview(body, false)
+}
