@@ -345,4 +345,3 @@ func displayName(path string) string {
 	}
 	return path
 }
-

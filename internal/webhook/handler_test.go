@@ -117,7 +117,9 @@ func TestHandler(t *testing.T) {
 		{name: "v1beta1 review", webhook: admission.Validating, body: func(*testing.T) []byte {
 			return []byte(`{"apiVersion": "admission.k8s.io/v1beta1", "kind": "AdmissionReview", "request": {"uid": "u"}}`)
 		}, code: 400, bodyHas: "list only v1"},
-		{name: "no request", webhook: admission.Validating, body: func(*testing.T) []byte { return []byte(`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}`) },
+		{name: "no request", webhook: admission.Validating, body: func(*testing.T) []byte {
+			return []byte(`{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}`)
+		},
 			code: 400, bodyHas: "has no request"},
 		{name: "oversized body", webhook: admission.Validating, body: func(*testing.T) []byte { return bytes.Repeat([]byte(" "), MaxRequestBytes+1) },
 			code: 413, bodyHas: "larger than"},
