@@ -101,7 +101,7 @@ func evaluate(ctx context.Context, f *evalFlags, stdin io.Reader, stdout io.Writ
 	if err != nil {
 		return exitError, err
 	}
-	policy, err := f.policy.loadPolicy(ctx)
+	policy, _, err := f.policy.loadPolicy(ctx)
 	if err != nil {
 		return exitError, err
 	}

@@ -2,11 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/types"
+	crzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ksguard/ksguard/internal/filewatch"
+	"github.com/ksguard/ksguard/internal/hostsecret"
+	"github.com/ksguard/ksguard/internal/policyreload"
 	"github.com/ksguard/ksguard/internal/validate"
 	"github.com/ksguard/ksguard/policies"
 )
@@ -70,43 +80,82 @@ func (p *policyFlags) options() (validate.Options, error) {
 }
 
 // loadPolicy compiles the policies from --policy-dir, or the embedded ones.
-func (p *policyFlags) loadPolicy(ctx context.Context) (*validate.Policy, error) {
+// For a directory it also returns the digest of what it compiled, for
+// policyreload.New.
+func (p *policyFlags) loadPolicy(ctx context.Context) (*validate.Policy, string, error) {
 	if p.policyDir == "" {
-		return validate.LoadPolicy(ctx, policies.FS)
+		pol, err := validate.LoadPolicy(ctx, policies.FS)
+		return pol, "", err
 	}
 	if _, err := os.Stat(p.policyDir); err != nil {
-		return nil, fmt.Errorf("--policy-dir: %w", err)
+		return nil, "", fmt.Errorf("--policy-dir: %w", err)
 	}
-	pol, err := validate.LoadPolicy(ctx, os.DirFS(p.policyDir))
-	if err != nil {
-		return nil, fmt.Errorf("loading policies from %s: %w", p.policyDir, err)
-	}
-	return pol, nil
+	return policyreload.Load(ctx, p.policyDir)
 }
 
-// readHostSecretFile reads the host's jwtSecret from a file: the file holds
-// the secret's bytes; one trailing newline is ignored.
+// readHostSecretFile reads the host's jwtSecret from a file (see
+// hostsecret.ReadFile); no path means no host secret.
 func readHostSecretFile(path string) (validate.HostSecret, error) {
 	if path == "" {
 		return validate.HostSecret{Problem: "no host secret was given"}, nil
 	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return validate.HostSecret{}, fmt.Errorf("reading the host secret: %w", err)
-	}
-	b = trimNewline(b)
-	if len(b) == 0 {
-		return validate.HostSecret{Source: "file " + path, Problem: "the host secret file " + path + " is empty"}, nil
-	}
-	return validate.HostSecret{Value: b, Source: "file " + path}, nil
+	return hostsecret.ReadFile(path)
 }
 
-func trimNewline(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-		if n := len(b); n > 0 && b[n-1] == '\r' {
-			b = b[:n-1]
-		}
+// serveFlags are the flags of `ksguard serve`.
+type serveFlags struct {
+	policy          policyFlags
+	kubeconfig      string
+	certDir         string
+	webhookAddr     string
+	metricsAddr     string
+	probeAddr       string
+	hostSecret      string
+	hostSecretFile  string
+	shutdownTimeout time.Duration
+	reloadPoll      time.Duration
+	zap             crzap.Options
+	hostSecretKey   types.NamespacedName // parsed from hostSecret
+	webhookHost     string               // parsed from webhookAddr
+	webhookPort     int                  // parsed from webhookAddr
+}
+
+func (f *serveFlags) register(fs *flag.FlagSet) {
+	f.policy.register(fs)
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the member cluster (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)")
+	fs.StringVar(&f.certDir, "cert-dir", "/tmp/k8s-webhook-server/serving-certs", "directory holding the serving certificate tls.crt and key tls.key; reloaded when they change")
+	fs.StringVar(&f.webhookAddr, "webhook-bind-address", ":9443", "HOST:PORT the webhooks (/mutate, /validate) are served on, over TLS")
+	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "HOST:PORT of the Prometheus /metrics endpoint (0 turns it off)")
+	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "HOST:PORT of /healthz and /readyz (0 turns them off)")
+	fs.StringVar(&f.hostSecret, "host-secret", "", "NAMESPACE/NAME of a Secret on this cluster whose key jwtSecret holds the host cluster's jwtSecret; watched")
+	fs.StringVar(&f.hostSecretFile, "host-secret-file", "", "file holding the host cluster's jwtSecret (one trailing newline ignored); watched")
+	fs.DurationVar(&f.shutdownTimeout, "graceful-shutdown-timeout", 30*time.Second, "on SIGTERM, how long in-flight reviews may take to finish")
+	fs.DurationVar(&f.reloadPoll, "file-poll-interval", filewatch.DefaultPollInterval, "how often --policy-dir and --host-secret-file are read again besides on file events")
+	f.zap.BindFlags(fs)
+}
+
+// check validates the flags that are not checked by their parsers.
+func (f *serveFlags) check() error {
+	if (f.hostSecret == "") == (f.hostSecretFile == "") {
+		return errors.New("give exactly one of --host-secret=NAMESPACE/NAME and --host-secret-file=FILE: ksguard needs the host cluster's jwtSecret")
 	}
-	return b
+	if f.hostSecret != "" {
+		ns, name, ok := strings.Cut(f.hostSecret, "/")
+		if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+			return fmt.Errorf("--host-secret must be NAMESPACE/NAME, not %q", f.hostSecret)
+		}
+		f.hostSecretKey = types.NamespacedName{Namespace: ns, Name: name}
+	}
+	host, port, err := net.SplitHostPort(f.webhookAddr)
+	if err != nil {
+		return fmt.Errorf("--webhook-bind-address must be HOST:PORT: %w", err)
+	}
+	if f.webhookPort, err = strconv.Atoi(port); err != nil || f.webhookPort <= 0 || f.webhookPort > 65535 {
+		return fmt.Errorf("--webhook-bind-address: port %q is not a number from 1 to 65535", port)
+	}
+	f.webhookHost = host
+	if f.shutdownTimeout < 0 || f.reloadPoll <= 0 {
+		return errors.New("--graceful-shutdown-timeout must not be negative and --file-poll-interval must be positive")
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 // Command ksguard guards the kubesphere-config ConfigMap of a KubeSphere
 // member cluster. Subcommands:
 //
+//	ksguard serve   serve the mutating and validating webhooks
 //	ksguard eval    judge a ConfigMap (or an AdmissionReview) offline
 //	ksguard version print the version
 package main
@@ -24,11 +25,12 @@ const (
 const usage = `ksguard guards kubesphere-config on KubeSphere member clusters.
 
 Usage:
+  ksguard serve --host-secret NAMESPACE/NAME [flags]                 serve the webhooks (TLS)
   ksguard eval -f CONFIGMAP.yaml --host-secret-file FILE [flags]   judge a ConfigMap offline
   ksguard eval --review REVIEW.json --host-secret-file FILE        answer an AdmissionReview
   ksguard version                                                  print the version
 
-Run 'ksguard eval -h' for the flags.
+Run 'ksguard serve -h' or 'ksguard eval -h' for the flags.
 `
 
 func main() {
@@ -42,6 +44,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	switch args[0] {
+	case "serve":
+		return runServe(args[1:], stderr)
 	case "eval":
 		return runEval(args[1:], stdin, stdout, stderr)
 	case "version", "--version":

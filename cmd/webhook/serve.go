@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	crconfig "sigs.k8s.io/controller-runtime/pkg/client/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	crzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/ksguard/ksguard/internal/admission"
+	"github.com/ksguard/ksguard/internal/hostsecret"
+	"github.com/ksguard/ksguard/internal/policyreload"
+	"github.com/ksguard/ksguard/internal/validate"
+	"github.com/ksguard/ksguard/internal/webhook"
+)
+
+const serveUsage = `Usage: ksguard serve --host-secret=NAMESPACE/NAME|--host-secret-file=FILE [flags]
+
+Serves the mutating (/mutate) and validating (/validate) webhooks for the
+guarded ConfigMap over TLS, with /metrics, /healthz and /readyz.
+
+Flags:
+`
+
+// runServe runs the webhook server until SIGTERM or SIGINT.
+func runServe(args []string, stderr io.Writer) int {
+	var f serveFlags
+	fs := flag.NewFlagSet("ksguard serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, serveUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitAllowed
+		}
+		return exitError
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ksguard serve: unexpected arguments %q\n", fs.Args())
+		return exitError
+	}
+	if err := f.check(); err != nil {
+		fmt.Fprintf(stderr, "ksguard serve: %v\n", err)
+		return exitError
+	}
+	f.zap.DestWriter = stderr
+	log := crzap.New(crzap.UseFlagOptions(&f.zap))
+	ctrl.SetLogger(log)
+	klog.SetLogger(log.WithName("client-go"))
+
+	if err := serve(ctrl.SetupSignalHandler(), &f, log); err != nil {
+		log.Error(err, "ksguard serve stopped")
+		return exitError
+	}
+	return exitAllowed
+}
+
+// serve builds the manager with the webhook server and runs it until ctx
+// is done.
+func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
+	opts, err := f.policy.options()
+	if err != nil {
+		return err
+	}
+	policy, digest, err := f.policy.loadPolicy(ctx)
+	if err != nil {
+		return err // a policy that does not compile at start stops ksguard
+	}
+	fp, err := validate.NewFingerprinter()
+	if err != nil {
+		return err
+	}
+	ev := validate.NewEvaluator(policy, opts, fp)
+
+	cfg, err := restConfig(f.kubeconfig)
+	if err != nil {
+		return err
+	}
+	cfg.UserAgent = "ksguard/" + version
+
+	cacheOpts := cache.Options{ByObject: map[client.Object]cache.ByObject{}}
+	if f.hostSecret != "" {
+		// Watch the one Secret, not every Secret: the RBAC grants only it.
+		cacheOpts.ByObject[&corev1.Secret{}] = cache.ByObject{
+			Namespaces: map[string]cache.Config{f.hostSecretKey.Namespace: {}},
+			Field:      fields.OneTermEqualSelector("metadata.name", f.hostSecretKey.Name),
+		}
+	}
+	mgr, err := ctrl.NewManager(cfg, manager.Options{
+		Logger:                  log,
+		Cache:                   cacheOpts,
+		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
+		HealthProbeBindAddress:  f.probeAddr,
+		GracefulShutdownTimeout: &f.shutdownTimeout,
+		WebhookServer: crwebhook.NewServer(crwebhook.Options{
+			Host:    f.webhookHost,
+			Port:    f.webhookPort,
+			CertDir: f.certDir,
+			TLSOpts: []func(*tls.Config){func(c *tls.Config) {
+				c.MinVersion = tls.VersionTLS12
+				// HTTP/1.1 only: HTTP/2 rapid-reset attacks (CVE-2023-44487)
+				// cost more than multiplexing gains for a webhook.
+				c.NextProtos = []string{"http/1.1"}
+			}},
+		}),
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+
+	var host hostsecret.Source
+	if f.hostSecret != "" {
+		s := hostsecret.NewSecret(f.hostSecretKey, mgr.GetCache(), log.WithName("host-secret"))
+		if err := mgr.AddReadyzCheck("host-secret", s.Synced); err != nil {
+			return err
+		}
+		host = s
+		if err := mgr.Add(s); err != nil {
+			return err
+		}
+	} else {
+		s := hostsecret.NewFile(f.hostSecretFile, f.reloadPoll, log.WithName("host-secret"))
+		host = s
+		if err := mgr.Add(s); err != nil {
+			return err
+		}
+	}
+	if f.policy.policyDir != "" {
+		if err := mgr.Add(policyreload.New(f.policy.policyDir, digest, ev, f.reloadPoll, log.WithName("policy"))); err != nil {
+			return err
+		}
+	}
+
+	hooks := mgr.GetWebhookServer()
+	for _, w := range []admission.Webhook{admission.Mutating, admission.Validating} {
+		hooks.Register("/"+string(w), &webhook.Handler{Webhook: w, Decider: ev, Host: host.HostSecret, Log: log.WithName("decision")})
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("webhook-server", hooks.StartedChecker()); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("policy", func(*http.Request) error {
+		if ev.Policy() == nil {
+			return errors.New("no policy is compiled")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	hs := host.HostSecret()
+	log.Info("starting ksguard", "version", version, "mode", opts.Mode, "onMissingHost", opts.OnMissingHost,
+		"guarded", opts.GuardedNamespace+"/"+opts.GuardedName, "policies", policySource(f.policy.policyDir, policy),
+		"hostSecret", hostSourceName(f), "hostSecretAvailable", hs.Value != nil)
+	if err := mgr.Start(ctx); err != nil {
+		return fmt.Errorf("running the manager: %w", err)
+	}
+	log.Info("ksguard stopped")
+	return nil
+}
+
+// restConfig loads the kubeconfig given, or the usual defaults.
+func restConfig(path string) (*rest.Config, error) {
+	if path == "" {
+		cfg, err := crconfig.GetConfig()
+		if err != nil {
+			return nil, fmt.Errorf("finding the cluster (no --kubeconfig given): %w", err)
+		}
+		return cfg, nil
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		return nil, fmt.Errorf("reading --kubeconfig %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+func policySource(dir string, p *validate.Policy) string {
+	if dir == "" {
+		return "embedded"
+	}
+	return fmt.Sprintf("%s (%d files)", dir, len(p.Files()))
+}
+
+func hostSourceName(f *serveFlags) string {
+	if f.hostSecret != "" {
+		return "Secret " + f.hostSecret
+	}
+	return "file " + f.hostSecretFile
+}

@@ -1,0 +1,106 @@
+// Package policyreload keeps the Rego policies of a --policy-dir serving:
+// it recompiles them when the directory changes and swaps them into the
+// evaluator. A policy that fails to compile leaves the last good one
+// serving; the compiler's message is logged and the failure counted in
+// ksguard_policy_reloads_total{result="failure"}.
+package policyreload
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/ksguard/ksguard/internal/filewatch"
+	"github.com/ksguard/ksguard/internal/metrics"
+	"github.com/ksguard/ksguard/internal/validate"
+)
+
+// Reloader recompiles the policies in a directory when they change.
+type Reloader struct {
+	dir  string
+	poll time.Duration
+	ev   *validate.Evaluator
+	log  logr.Logger
+
+	mu   sync.Mutex
+	seen string // digest of the sources last compiled, good or bad
+}
+
+// Load compiles the policies in dir once, for the start of the process:
+// an error stops ksguard with the compiler's message.
+func Load(ctx context.Context, dir string) (*validate.Policy, string, error) {
+	mods, err := validate.ReadModules(os.DirFS(dir))
+	if err != nil {
+		return nil, "", fmt.Errorf("reading policies from %s: %w", dir, err)
+	}
+	pol, err := validate.CompilePolicy(ctx, mods)
+	if err != nil {
+		return nil, "", fmt.Errorf("loading policies from %s: %w", dir, err)
+	}
+	return pol, digest(mods), nil
+}
+
+// New returns a Reloader that swaps the policies of ev when the files in
+// dir change; loaded is the digest Load returned for the policies ev has.
+func New(dir, loaded string, ev *validate.Evaluator, poll time.Duration, log logr.Logger) *Reloader {
+	return &Reloader{dir: dir, poll: poll, ev: ev, log: log.WithValues("policyDir", dir), seen: loaded}
+}
+
+// Start watches the directory until ctx is done.
+func (r *Reloader) Start(ctx context.Context) error {
+	return filewatch.Run(ctx, r.log, r.dir, r.poll, func() { r.Reload(ctx) })
+}
+
+// NeedLeaderElection is false: every replica serves policies.
+func (r *Reloader) NeedLeaderElection() bool { return false }
+
+// Reload reads the directory and, if its policies changed, compiles them
+// and swaps them in (or keeps the old ones when they do not compile).
+func (r *Reloader) Reload(ctx context.Context) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	mods, err := validate.ReadModules(os.DirFS(r.dir))
+	if err != nil {
+		if r.seen != "unreadable" {
+			r.seen = "unreadable"
+			metrics.PolicyReloads.WithLabelValues(metrics.ReloadFailure).Inc()
+			r.log.Error(err, "policy reload failed; the last good policies keep serving")
+		}
+		return
+	}
+	d := digest(mods)
+	if d == r.seen {
+		return
+	}
+	r.seen = d
+	pol, err := validate.CompilePolicy(ctx, mods)
+	if err != nil {
+		metrics.PolicyReloads.WithLabelValues(metrics.ReloadFailure).Inc()
+		r.log.Error(err, "policy reload failed; the last good policies keep serving")
+		return
+	}
+	r.ev.SetPolicy(pol)
+	metrics.PolicyReloads.WithLabelValues(metrics.ReloadSuccess).Inc()
+	r.log.Info("policies reloaded", "files", pol.Files())
+}
+
+// digest identifies a set of modules by their paths and content.
+func digest(mods map[string]string) string {
+	paths := make([]string, 0, len(mods))
+	for p := range mods {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	h := sha256.New()
+	for _, p := range paths {
+		fmt.Fprintf(h, "%d:%s%d:%s", len(p), p, len(mods[p]), mods[p])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
