@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ksguard/ksguard/test/harness"
+)
+
+// Secrets used by the tests; every test checks none of them leaks.
+const (
+	hostJWT    = "host-jwt-Q9w8E7r6T5y4U3i2"
+	rotatedJWT = "rotated-jwt-Z1x2C3v4B5n6M7"
+	driftJWT   = "drifted-jwt-A1s2D3f4G5h6J7"
+)
+
+var allSecrets = []string{hostJWT, rotatedJWT, driftJWT}
+
+func hostSecret(value string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: guardedNS, Name: secretName},
+		Data:       map[string][]byte{"jwtSecret": []byte(value)},
+	}
+}
+
+// document is testdata/kubesphere.yaml with the given jwtSecret and
+// accessTokenMaxAge.
+func document(t *testing.T, secret, maxAge string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/kubesphere.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.NewReplacer("JWT_SECRET", secret, "MAX_AGE", maxAge).Replace(string(b))
+}
+
+func configMap(ns, name, doc string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Data:       map[string]string{"kubesphere.yaml": doc},
+	}
+}
+
+// warnings records the warnings the API server sends a client.
+type warnings struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (w *warnings) HandleWarningHeader(_ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.list = append(w.list, text)
+}
+
+func (w *warnings) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	l := w.list
+	w.list = nil
+	return l
+}
+
+// newClient returns an admin client whose warnings are recorded.
+func newClient(t *testing.T) (client.Client, *warnings) {
+	t.Helper()
+	w := &warnings{}
+	cfg := rest.CopyConfig(cluster.Config)
+	cfg.WarningHandler = w
+	c, err := client.New(cfg, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, w
+}
+
+// startKsguard runs ksguard with args and stops it when the test ends,
+// checking that it exits cleanly on SIGTERM and logged no secret.
+func startKsguard(t *testing.T, args ...string) *harness.Ksguard {
+	t.Helper()
+	k, err := cluster.StartKsguard(context.Background(), bin, nil, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := k.Stop(); err != nil {
+			t.Errorf("ksguard did not stop cleanly on SIGTERM: %v", err)
+		}
+		logs := k.Logs()
+		assertNoSecret(t, "ksguard's log", logs)
+		if !strings.Contains(logs, "ksguard stopped") {
+			t.Errorf("ksguard's log does not end with a clean stop:\n%s", tail(logs))
+		}
+		if t.Failed() {
+			t.Logf("ksguard's log:\n%s", tail(logs))
+		}
+	})
+	return k
+}
+
+func assertNoSecret(t *testing.T, where, text string) {
+	t.Helper()
+	for _, s := range allSecrets {
+		if strings.Contains(text, s) {
+			t.Errorf("%s contains a jwtSecret value", where)
+		}
+	}
+}
+
+// eventually retries f until it returns nil, or fails the test after 30s
+// with f's last error.
+func eventually(t *testing.T, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still not true after 30s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// metric reads one metric of k, failing the test on error.
+func metric(t *testing.T, k *harness.Ksguard, name string, labels ...string) float64 {
+	t.Helper()
+	v, err := k.Metric(name, labels...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func tail(s string) string {
+	if len(s) > 8000 {
+		return "...\n" + s[len(s)-8000:]
+	}
+	return s
+}
+
+var ctx = context.Background()

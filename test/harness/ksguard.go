@@ -1,0 +1,203 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Build builds the ksguard binary into dir and returns its path.
+func Build(dir string) (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "ksguard")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/webhook")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building ksguard: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Ksguard is a running `ksguard serve` process.
+type Ksguard struct {
+	cmd        *exec.Cmd
+	logs       *syncBuffer
+	done       chan struct{}
+	err        error // set when done is closed
+	MetricsURL string
+	ReadyURL   string
+}
+
+// StartKsguard runs `bin serve` against the cluster, serving the webhooks
+// on WebhookAddr with CertDir's certificate, plus args, and waits until
+// /readyz passes. Its log goes to Logs() and, if echo is not nil, to echo.
+func (c *Cluster) StartKsguard(ctx context.Context, bin string, echo io.Writer, args ...string) (*Ksguard, error) {
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	probeAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	all := append([]string{"serve",
+		"--kubeconfig", c.Kubeconfig,
+		"--cert-dir", c.CertDir,
+		"--webhook-bind-address", c.WebhookAddr,
+		"--metrics-bind-address", metricsAddr,
+		"--health-probe-bind-address", probeAddr,
+	}, args...)
+	k := &Ksguard{
+		logs:       &syncBuffer{},
+		done:       make(chan struct{}),
+		MetricsURL: "http://" + metricsAddr + "/metrics",
+		ReadyURL:   "http://" + probeAddr + "/readyz",
+	}
+	k.cmd = exec.Command(bin, all...)
+	var out io.Writer = k.logs
+	if echo != nil {
+		out = io.MultiWriter(k.logs, echo)
+	}
+	k.cmd.Stdout, k.cmd.Stderr = out, out
+	if err := k.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", bin, err)
+	}
+	go func() {
+		k.err = k.cmd.Wait()
+		close(k.done)
+	}()
+	if err := k.waitReady(ctx); err != nil {
+		_ = k.Stop()
+		return nil, fmt.Errorf("%w; ksguard's log:\n%s", err, k.Logs())
+	}
+	return k, nil
+}
+
+// waitReady polls /readyz until it answers 200, ksguard exits, or a minute
+// passes.
+func (k *Ksguard) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, k.ReadyURL, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-k.done:
+			return fmt.Errorf("ksguard exited before it was ready: %v", k.err)
+		case <-ctx.Done():
+			return errors.New("ksguard was not ready within a minute")
+		case <-tick.C:
+		}
+	}
+}
+
+// Stop sends SIGTERM and waits for ksguard to exit (killing it after 30
+// seconds). It returns the process's error: nil for a clean exit.
+func (k *Ksguard) Stop() error {
+	select {
+	case <-k.done:
+		return k.err
+	default:
+	}
+	_ = k.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-k.done:
+		return k.err
+	case <-time.After(30 * time.Second):
+		_ = k.cmd.Process.Kill()
+		<-k.done
+		return errors.New("ksguard did not stop within 30s of SIGTERM; killed")
+	}
+}
+
+// Logs returns everything ksguard has written so far.
+func (k *Ksguard) Logs() string { return k.logs.String() }
+
+// Metric scrapes /metrics and returns the sum of the samples of the metric
+// name whose labels include every label given as `key="value"`.
+func (k *Ksguard) Metric(name string, labels ...string) (float64, error) {
+	resp, err := http.Get(k.MetricsURL)
+	if err != nil {
+		return 0, fmt.Errorf("scraping %s: %w", k.MetricsURL, err)
+	}
+	defer resp.Body.Close()
+	var sum float64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		series, value, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		metric, labelText, _ := strings.Cut(series, "{")
+		if metric != name {
+			continue
+		}
+		match := true
+		for _, l := range labels {
+			match = match && strings.Contains(labelText, l)
+		}
+		if !match {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return 0, fmt.Errorf("reading %q: %w", line, err)
+		}
+		sum += v
+	}
+	return sum, sc.Err()
+}
+
+// freeAddr returns a 127.0.0.1 address with a port free right now.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("finding a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
