@@ -9,8 +9,11 @@ import (
 	"os"
 	"testing"
 
+	"github.com/go-logr/logr"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ksguard/ksguard/test/harness"
 )
@@ -32,20 +35,20 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	// Hermetic: nothing reads or writes the caller's home or caches.
+	ctrllog.SetLogger(logr.Discard()) // the API server's and envtest's own chatter
 	tmp, err := os.MkdirTemp("", "ksguard-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	os.Setenv("XDG_CACHE_HOME", tmp+"/cache")
-	os.Setenv("HOME", tmp+"/home")
-
-	if bin, err = harness.Build(tmp); err != nil {
+	if bin, err = harness.Build(tmp); err != nil { // with the caller's Go build cache
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// Hermetic from here: nothing reads or writes the caller's home or caches.
+	os.Setenv("XDG_CACHE_HOME", tmp+"/cache")
+	os.Setenv("HOME", tmp+"/home")
 	if cluster, err = harness.Start(harness.Options{}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +24,7 @@ import (
 func TestEnforce(t *testing.T) {
 	k := startKsguard(t, "--host-secret", guardedNS+"/"+secretName)
 	c, warned := newClient(t)
-	key := types.NamespacedName{Namespace: guardedNS, Name: guardedName}
+	key := guardedKey()
 
 	t.Run("host secret is available", func(t *testing.T) {
 		if v := metric(t, k, "ksguard_host_secret_available"); v != 1 {
@@ -33,7 +34,7 @@ func TestEnforce(t *testing.T) {
 
 	t.Run("member config is stored with accessTokenMaxAge 0s, the rest unchanged", func(t *testing.T) {
 		in := document(t, hostJWT, "2h")
-		if err := c.Create(ctx, configMap(guardedNS, guardedName, in)); err != nil {
+		if err := put(c, in); err != nil {
 			t.Fatal(err)
 		}
 		got := getConfig(t, key)
@@ -160,6 +161,30 @@ func TestEnforce(t *testing.T) {
 		conn.Close()
 	})
 
+	t.Run("a renewed certificate is served without a restart", func(t *testing.T) {
+		renewed, err := cluster.RenewCertificate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, _ := pem.Decode(renewed)
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(cluster.CA)
+		eventually(t, "the webhook serves the renewed certificate", func() error {
+			conn, err := tls.Dial("tcp", cluster.WebhookAddr, &tls.Config{RootCAs: pool})
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			if !bytes.Equal(conn.ConnectionState().PeerCertificates[0].Raw, block.Bytes) {
+				return errors.New("still the old certificate")
+			}
+			return nil
+		})
+		if err := c.Update(ctx, withDoc(t, key, document(t, hostJWT, "0s")), client.DryRunAll); err != nil {
+			t.Fatalf("the API server cannot call the webhook with the renewed certificate: %v", err)
+		}
+	})
+
 	t.Run("an unreadable review is a 400 with a clear message", func(t *testing.T) {
 		pool := x509.NewCertPool()
 		pool.AppendCertsFromPEM(cluster.CA)
@@ -200,6 +225,24 @@ func TestEnforce(t *testing.T) {
 	})
 
 	assertNoSecret(t, "the client's warnings", strings.Join(warned.take(), "\n"))
+}
+
+func guardedKey() types.NamespacedName {
+	return types.NamespacedName{Namespace: guardedNS, Name: guardedName}
+}
+
+// put creates or updates the guarded ConfigMap with doc.
+func put(c client.Client, doc string) error {
+	cm := configMap(guardedNS, guardedName, doc)
+	err := c.Create(ctx, cm)
+	if !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(cm), cm); err != nil {
+		return err
+	}
+	cm.Data = map[string]string{"kubesphere.yaml": doc}
+	return c.Update(ctx, cm)
 }
 
 // getConfig returns the stored kubesphere.yaml of key.

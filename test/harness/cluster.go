@@ -37,6 +37,8 @@ type Cluster struct {
 	WebhookAddr string
 	// Dir is a scratch directory removed by Stop.
 	Dir string
+
+	ca *certs.CA
 }
 
 // Options shape a Cluster.
@@ -106,14 +108,10 @@ func (c *Cluster) useOwnCertificates(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	serving, err := ca.Issue([]string{"127.0.0.1", "localhost"}, 24*time.Hour)
-	if err != nil {
+	c.ca, c.CA = ca, ca.CertPEM
+	if _, err := c.RenewCertificate(); err != nil {
 		return err
 	}
-	if err := certs.WriteDir(c.CertDir, ca, serving); err != nil {
-		return err
-	}
-	c.CA = ca.CertPEM
 	for _, m := range c.Env.WebhookInstallOptions.MutatingWebhooks {
 		obj := &admissionregistrationv1.MutatingWebhookConfiguration{}
 		if err := c.Client.Get(ctx, client.ObjectKeyFromObject(m), obj); err != nil {
@@ -145,6 +143,19 @@ func (c *Cluster) useOwnCertificates(ctx context.Context) error {
 func (c *Cluster) Stop() error {
 	err := c.Env.Stop()
 	return errors.Join(err, os.RemoveAll(c.Dir))
+}
+
+// RenewCertificate writes a new serving certificate for 127.0.0.1 into
+// CertDir, signed by the same CA, and returns it (PEM).
+func (c *Cluster) RenewCertificate() ([]byte, error) {
+	serving, err := c.ca.Issue([]string{"127.0.0.1", "localhost"}, 24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	if err := certs.WriteDir(c.CertDir, c.ca, serving); err != nil {
+		return nil, err
+	}
+	return serving.CertPEM, nil
 }
 
 // assetsDir finds the directory of kube-apiserver and etcd.
