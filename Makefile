@@ -17,8 +17,17 @@ build: ## Build bin/ksguard.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ksguard ./cmd/webhook
 
 .PHONY: test
-test: lint ## Lint, then run every test: Go unit tests, Rego tests, fuzz seeds, e2e.
-	$(GO) test -count=1 ./...
+test: lint envtest ## Lint, build the Kubernetes test binaries if missing, run every test (unit, Rego, fuzz seeds, e2e).
+	KUBEBUILDER_ASSETS=$(abspath $(K8S_BIN)) $(GO) test -count=1 ./...
+
+.PHONY: e2e
+e2e: envtest ## Run only the end-to-end tests (ksguard serve behind a real kube-apiserver and etcd).
+	KUBEBUILDER_ASSETS=$(abspath $(K8S_BIN)) $(GO) test -count=1 -v ./test/e2e/
+
+.PHONY: demo
+demo: build envtest ## Show ksguard's main job on this machine: local API server, webhook, drift refused, value mutated.
+	@echo "demo: binaries are built; starting the demo"
+	$(GO) run ./test/demo $(DEMO_ARGS)
 
 .PHONY: lint
 lint: ## gofmt and go vet.
@@ -40,7 +49,7 @@ fuzz: ## Fuzz the parser and the editor for FUZZTIME each.
 bench: ## Run the decision benchmarks.
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/validate/
 
-# The real Kubernetes components for the end-to-end tests, built from the Go
+# The real Kubernetes components for the end-to-end tests and the demo, built from the Go
 # module proxy (nothing else can be downloaded): kube-apiserver and kubectl
 # v1.37.1, etcd v3.6.x. What exists is not rebuilt; with a warm Go build cache
 # a rebuild takes seconds, cold about six minutes.

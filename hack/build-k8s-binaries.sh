@@ -3,8 +3,10 @@
 # from source fetched through the Go module proxy. No other download is
 # needed: no GitHub release tarballs, no envtest archives.
 #
-# Usage: hack/build-k8s-binaries.sh [TARGET_DIR]
+# Usage: hack/build-k8s-binaries.sh [TARGET_DIR [BINARY...]]
 #   TARGET_DIR defaults to bin/k8s under the repository root.
+#   BINARY... limits the build to some of kube-apiserver, kubectl and etcd
+#   (default: all three; the tests need only kube-apiserver and etcd).
 #
 # Idempotent: a binary already in TARGET_DIR that reports the pinned version
 # is left alone, so a second run takes a couple of seconds.
@@ -74,8 +76,15 @@ if have_kube_apiserver; then log "kube-apiserver $KUBERNETES_VERSION already in 
 if have_kubectl; then log "kubectl $KUBERNETES_VERSION already in $TARGET_DIR"; else need_kubectl=1; fi
 if have_etcd; then log "etcd $ETCD_VERSION already in $TARGET_DIR"; else need_etcd=1; fi
 
+if (( $# > 1 )); then
+  wanted=" ${*:2} "
+  [[ "$wanted" == *" kube-apiserver "* ]] || need_apiserver=0
+  [[ "$wanted" == *" kubectl "* ]] || need_kubectl=0
+  [[ "$wanted" == *" etcd "* ]] || need_etcd=0
+fi
+
 if (( need_apiserver + need_kubectl + need_etcd == 0 )); then
-  log "all binaries up to date in $TARGET_DIR"
+  log "binaries up to date in $TARGET_DIR"
   exit 0
 fi
 
@@ -184,4 +193,4 @@ EOF
   have_etcd || die "built etcd does not report ${ETCD_VERSION#v}"
 fi
 
-log "done: $(cd "$TARGET_DIR" && ls kube-apiserver kubectl etcd | tr '\n' ' ')in $TARGET_DIR"
+log "done: $(cd "$TARGET_DIR" && ls kube-apiserver kubectl etcd 2>/dev/null | tr '\n' ' ')in $TARGET_DIR"
