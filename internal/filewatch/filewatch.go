@@ -17,8 +17,10 @@ import (
 // DefaultPollInterval is how often Run calls back without an event.
 const DefaultPollInterval = 10 * time.Second
 
-// settle is how long Run waits after an event for more of the same burst
-// (an editor's save, a symlink swap) before calling back once.
+// settle is how long Run waits after an event for the rest of its burst
+// (an editor's save, a symlink swap) before calling back once. It is
+// counted from the first event, so a steady stream of writes still gets
+// callbacks.
 const settle = 100 * time.Millisecond
 
 // Run calls changed whenever something in dir may have changed, and every
@@ -40,6 +42,7 @@ func Run(ctx context.Context, log logr.Logger, dir string, poll time.Duration, c
 	defer ticker.Stop()
 	pending := time.NewTimer(settle)
 	pending.Stop()
+	waiting := false // a callback is scheduled; later events join it
 	for {
 		select {
 		case <-ctx.Done():
@@ -49,13 +52,17 @@ func Run(ctx context.Context, log logr.Logger, dir string, poll time.Duration, c
 				return nil
 			}
 			log.V(1).Info("file event", "dir", dir, "event", ev.String())
-			pending.Reset(settle)
+			if !waiting {
+				waiting = true
+				pending.Reset(settle)
+			}
 		case err, ok := <-w.Errors:
 			if !ok {
 				return nil
 			}
 			log.Error(err, "watching files; polling continues", "dir", dir)
 		case <-pending.C:
+			waiting = false
 			changed()
 		case <-ticker.C:
 			changed()

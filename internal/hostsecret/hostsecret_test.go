@@ -1,0 +1,122 @@
+package hostsecret
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/funcr"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ksguard/ksguard/internal/metrics"
+)
+
+const secret = "host-jwt-0123456789"
+
+func TestFromSecret(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		data    map[string][]byte
+		value   string
+		problem string
+	}{
+		{name: "value", data: map[string][]byte{Key: []byte(secret)}, value: secret},
+		{name: "trailing newline is dropped", data: map[string][]byte{Key: []byte(secret + "\n")}, value: secret},
+		{name: "CRLF is dropped", data: map[string][]byte{Key: []byte(secret + "\r\n")}, value: secret},
+		{name: "only one newline is dropped", data: map[string][]byte{Key: []byte(secret + "\n\n")}, value: secret + "\n"},
+		{name: "no key", data: map[string][]byte{"other": []byte(secret)}, problem: "Secret ns/host has no key jwtSecret"},
+		{name: "empty", data: map[string][]byte{Key: []byte("\n")}, problem: "key jwtSecret of Secret ns/host is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := FromSecret(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "host"}, Data: tc.data})
+			if string(h.Value) != tc.value || !strings.Contains(h.Problem, tc.problem) || (tc.problem == "") != (h.Problem == "") {
+				t.Errorf("got value %q problem %q", h.Value, h.Problem)
+			}
+			if h.Source != "Secret ns/host" {
+				t.Errorf("source = %q", h.Source)
+			}
+			if strings.Contains(h.Problem, secret) {
+				t.Error("the problem shows the secret")
+			}
+		})
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	good, empty := filepath.Join(dir, "good"), filepath.Join(dir, "empty")
+	writeFile(t, good, secret+"\n")
+	writeFile(t, empty, "")
+	if h, err := ReadFile(good); err != nil || string(h.Value) != secret {
+		t.Errorf("good: %q, %v", h.Value, err)
+	}
+	if h, err := ReadFile(empty); err != nil || h.Value != nil || !strings.Contains(h.Problem, "is empty") {
+		t.Errorf("empty: %+v, %v", h, err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "missing")); err == nil {
+		t.Error("a missing file read without error")
+	}
+}
+
+// TestFileSource: the source follows the file as it appears, changes and
+// disappears, keeps the gauge in step, and never logs the value.
+func TestFileSource(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, Key)
+	var logs strings.Builder
+	log := funcr.New(func(prefix, args string) { logs.WriteString(prefix + args + "\n") }, funcr.Options{})
+	f := NewFile(path, time.Hour, log)
+	if h := f.HostSecret(); h.Value != nil || !strings.Contains(h.Problem, "no such file") {
+		t.Fatalf("before the file exists: %+v", h)
+	}
+	if g := testutil.ToFloat64(metrics.HostSecretAvailable); g != 0 {
+		t.Errorf("gauge = %v, want 0", g)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = f.Start(ctx) }()
+
+	for _, want := range []string{secret, secret + "-rotated"} {
+		waitFor(t, func() bool {
+			writeFile(t, path, want+"\n")
+			return string(f.HostSecret().Value) == want
+		})
+		if g := testutil.ToFloat64(metrics.HostSecretAvailable); g != 1 {
+			t.Errorf("gauge = %v, want 1", g)
+		}
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return f.HostSecret().Value == nil })
+	if strings.Contains(logs.String(), secret) {
+		t.Errorf("the log shows the secret:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "the host's jwtSecret changed") {
+		t.Errorf("the rotation was not logged:\n%s", logs.String())
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor retries cond until it holds, for up to 10 seconds.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
