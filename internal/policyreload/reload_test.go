@@ -33,8 +33,12 @@ func TestReload(t *testing.T) {
 	ev := validate.NewEvaluator(pol, validate.DefaultOptions(), fp)
 	var logs strings.Builder
 	r := New(dir, digest, ev, time.Hour, funcr.New(func(p, a string) { logs.WriteString(p + a + "\n") }, funcr.Options{}))
-	success := func() float64 { return testutil.ToFloat64(metrics.PolicyReloads.WithLabelValues(metrics.ReloadSuccess)) }
-	failure := func() float64 { return testutil.ToFloat64(metrics.PolicyReloads.WithLabelValues(metrics.ReloadFailure)) }
+	success := func() float64 {
+		return testutil.ToFloat64(metrics.PolicyReloads.WithLabelValues(metrics.ReloadSuccess))
+	}
+	failure := func() float64 {
+		return testutil.ToFloat64(metrics.PolicyReloads.WithLabelValues(metrics.ReloadFailure))
+	}
 	s0, f0 := success(), failure()
 
 	t.Run("unchanged files are not recompiled", func(t *testing.T) {
