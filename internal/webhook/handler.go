@@ -23,6 +23,10 @@ import (
 // 1 MiB; a review carries the object and the old object, JSON-escaped.
 const MaxRequestBytes = 7 << 20
 
+// DecisionTimeout bounds one decision. The API server waits at most 30s
+// (the webhook's timeoutSeconds) for an answer.
+const DecisionTimeout = 30 * time.Second
+
 // Decider judges a request; *validate.Evaluator is one.
 type Decider interface {
 	Decide(ctx context.Context, req validate.Request) (validate.Decision, error)
@@ -72,7 +76,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "ksguard: "+he.Message, he.Code)
 		return
 	}
-	resp, result := h.respond(r.Context(), review.Request, log)
+	// A review that has been read is answered even while the server shuts
+	// down: the request's context is cancelled then, but a drain is the
+	// point of a graceful shutdown.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), DecisionTimeout)
+	defer cancel()
+	resp, result := h.respond(ctx, review.Request, log)
 	out, err := json.Marshal(admission.ReviewOf(resp))
 	if err != nil { // cannot happen with these types; answer rather than guess
 		log.Error(err, "encoding the response")

@@ -41,6 +41,7 @@ type Ksguard struct {
 	logs       *syncBuffer
 	done       chan struct{}
 	err        error // set when done is closed
+	terminate  sync.Once
 	MetricsURL string
 	ReadyURL   string
 }
@@ -115,6 +116,14 @@ func (k *Ksguard) waitReady(ctx context.Context) error {
 	}
 }
 
+// Terminate sends SIGTERM (once: a second one makes ksguard exit at once)
+// and returns; Stop waits for the exit.
+func (k *Ksguard) Terminate() error {
+	var err error
+	k.terminate.Do(func() { err = k.cmd.Process.Signal(syscall.SIGTERM) })
+	return err
+}
+
 // Stop sends SIGTERM and waits for ksguard to exit (killing it after 30
 // seconds). It returns the process's error: nil for a clean exit.
 func (k *Ksguard) Stop() error {
@@ -123,7 +132,7 @@ func (k *Ksguard) Stop() error {
 		return k.err
 	default:
 	}
-	_ = k.cmd.Process.Signal(syscall.SIGTERM)
+	_ = k.Terminate()
 	select {
 	case <-k.done:
 		return k.err
