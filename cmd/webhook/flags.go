@@ -17,6 +17,7 @@ import (
 	"github.com/ksguard/ksguard/internal/filewatch"
 	"github.com/ksguard/ksguard/internal/hostsecret"
 	"github.com/ksguard/ksguard/internal/policyreload"
+	"github.com/ksguard/ksguard/internal/restart"
 	"github.com/ksguard/ksguard/internal/validate"
 	"github.com/ksguard/ksguard/policies"
 )
@@ -104,20 +105,27 @@ func readHostSecretFile(path string) (validate.HostSecret, error) {
 
 // serveFlags are the flags of `ksguard serve`.
 type serveFlags struct {
-	policy          policyFlags
-	kubeconfig      string
-	certDir         string
-	webhookAddr     string
-	metricsAddr     string
-	probeAddr       string
-	hostSecret      string
-	hostSecretFile  string
-	shutdownTimeout time.Duration
-	reloadPoll      time.Duration
-	zap             crzap.Options
-	hostSecretKey   types.NamespacedName // parsed from hostSecret
-	webhookHost     string               // parsed from webhookAddr
-	webhookPort     int                  // parsed from webhookAddr
+	policy           policyFlags
+	kubeconfig       string
+	certDir          string
+	webhookAddr      string
+	metricsAddr      string
+	probeAddr        string
+	hostSecret       string
+	hostSecretFile   string
+	shutdownTimeout  time.Duration
+	reloadPoll       time.Duration
+	zap              crzap.Options
+	restartTarget    string
+	restartInterval  time.Duration
+	remediate        bool
+	leaderElect      bool
+	leaderElectionID string
+	leaderElectionNS string
+	target           restart.Target       // parsed from restartTarget
+	hostSecretKey    types.NamespacedName // parsed from hostSecret
+	webhookHost      string               // parsed from webhookAddr
+	webhookPort      int                  // parsed from webhookAddr
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet) {
@@ -131,6 +139,12 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.hostSecretFile, "host-secret-file", "", "file holding the host cluster's jwtSecret (one trailing newline ignored); watched")
 	fs.DurationVar(&f.shutdownTimeout, "graceful-shutdown-timeout", 30*time.Second, "on SIGTERM, how long in-flight reviews may take to finish")
 	fs.DurationVar(&f.reloadPoll, "file-poll-interval", filewatch.DefaultPollInterval, "how often --policy-dir and --host-secret-file are read again besides on file events")
+	fs.StringVar(&f.restartTarget, "restart-target", restart.TargetAuto, "Deployment to roll when the stored config changes: auto (ks-apiserver, else ks-agent, in the guarded namespace), NAMESPACE/NAME, or none")
+	fs.DurationVar(&f.restartInterval, "restart-min-interval", 10*time.Second, "how long the stored config must stay unchanged before the target is rolled: a burst of writes rolls once")
+	fs.BoolVar(&f.remediate, "remediate", false, "write the policy's edits (accessTokenMaxAge 0s) back to a stored config that needs them, through the API server")
+	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect one replica to run the restart controller and the audit (the webhooks run on every replica)")
+	fs.StringVar(&f.leaderElectionID, "leader-election-id", "ksguard.io", "name of the Lease used for leader election")
+	fs.StringVar(&f.leaderElectionNS, "leader-election-namespace", "", "namespace of that Lease (default: ksguard's own namespace when in a cluster)")
 	f.zap.BindFlags(fs)
 }
 
@@ -154,8 +168,12 @@ func (f *serveFlags) check() error {
 		return fmt.Errorf("--webhook-bind-address: port %q is not a number from 1 to 65535", port)
 	}
 	f.webhookHost = host
-	if f.shutdownTimeout < 0 || f.reloadPoll <= 0 {
-		return errors.New("--graceful-shutdown-timeout must not be negative and --file-poll-interval must be positive")
+	ns, _, _ := strings.Cut(f.policy.guarded, "/")
+	if f.target, err = restart.ParseTarget(f.restartTarget, ns); err != nil {
+		return err
+	}
+	if f.shutdownTimeout < 0 || f.reloadPoll <= 0 || f.restartInterval < 0 {
+		return errors.New("--graceful-shutdown-timeout and --restart-min-interval must not be negative, and --file-poll-interval must be positive")
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/klog/v2"
@@ -28,6 +29,7 @@ import (
 	"github.com/ksguard/ksguard/internal/admission"
 	"github.com/ksguard/ksguard/internal/hostsecret"
 	"github.com/ksguard/ksguard/internal/policyreload"
+	"github.com/ksguard/ksguard/internal/restart"
 	"github.com/ksguard/ksguard/internal/validate"
 	"github.com/ksguard/ksguard/internal/webhook"
 )
@@ -35,7 +37,9 @@ import (
 const serveUsage = `Usage: ksguard serve --host-secret=NAMESPACE/NAME|--host-secret-file=FILE [flags]
 
 Serves the mutating (/mutate) and validating (/validate) webhooks for the
-guarded ConfigMap over TLS, with /metrics, /healthz and /readyz.
+guarded ConfigMap over TLS, with /metrics, /healthz and /readyz, and runs
+the restart signal: when the stored config changes, the ks-apiserver (or
+ks-agent) Deployment is rolled, and the stored config is audited.
 
 Flags:
 `
@@ -99,7 +103,13 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 	}
 	cfg.UserAgent = "ksguard/" + version
 
-	cacheOpts := cache.Options{ByObject: map[client.Object]cache.ByObject{}}
+	// Watch the guarded ConfigMap only (restart controller and audit).
+	cacheOpts := cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.ConfigMap{}: {
+			Namespaces: map[string]cache.Config{opts.GuardedNamespace: {}},
+			Field:      fields.OneTermEqualSelector("metadata.name", opts.GuardedName),
+		},
+	}}
 	if f.hostSecret != "" {
 		// Watch the one Secret, not every Secret: the RBAC grants only it.
 		cacheOpts.ByObject[&corev1.Secret{}] = cache.ByObject{
@@ -113,6 +123,12 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
 		HealthProbeBindAddress:  f.probeAddr,
 		GracefulShutdownTimeout: &f.shutdownTimeout,
+		LeaderElection:          f.leaderElect,
+		LeaderElectionID:        f.leaderElectionID,
+		LeaderElectionNamespace: f.leaderElectionNS,
+		// Step down at once on SIGTERM, so the next replica takes over the
+		// restart controller without waiting for the lease to expire.
+		LeaderElectionReleaseOnCancel: true,
 		WebhookServer: crwebhook.NewServer(crwebhook.Options{
 			Host:    f.webhookHost,
 			Port:    f.webhookPort,
@@ -152,6 +168,23 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 		}
 	}
 
+	rec := &restart.Reconciler{
+		Client: mgr.GetClient(),
+		Reader: mgr.GetAPIReader(),
+		Events: mgr.GetEventRecorder("ksguard"),
+		Auditor: &restart.Auditor{
+			Evaluator: ev, Fingerprints: fp, Host: host.HostSecret,
+			Client: mgr.GetClient(), Remediate: f.remediate, Log: log.WithName("audit"),
+		},
+		Guarded:     types.NamespacedName{Namespace: opts.GuardedNamespace, Name: opts.GuardedName},
+		Target:      f.target,
+		MinInterval: f.restartInterval,
+		Log:         log.WithName("restart"),
+	}
+	if err := rec.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the restart controller: %w", err)
+	}
+
 	hooks := mgr.GetWebhookServer()
 	for _, w := range []admission.Webhook{admission.Mutating, admission.Validating} {
 		hooks.Register("/"+string(w), &webhook.Handler{Webhook: w, Decider: ev, Host: host.HostSecret, Log: log.WithName("decision")})
@@ -174,7 +207,8 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 	hs := host.HostSecret()
 	log.Info("starting ksguard", "version", version, "mode", opts.Mode, "onMissingHost", opts.OnMissingHost,
 		"guarded", opts.GuardedNamespace+"/"+opts.GuardedName, "policies", policySource(f.policy.policyDir, policy),
-		"hostSecret", hostSourceName(f), "hostSecretAvailable", hs.Value != nil)
+		"hostSecret", hostSourceName(f), "hostSecretAvailable", hs.Value != nil,
+		"restartTarget", f.restartTarget, "restartMinInterval", f.restartInterval.String(), "remediate", f.remediate, "leaderElect", f.leaderElect)
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running the manager: %w", err)
 	}

@@ -64,8 +64,61 @@ var (
 	})
 )
 
+// Restart results, the values of the result label of Restarts.
+const (
+	// RestartRolled: the Deployment was rolled for a new config.
+	RestartRolled = "restarted"
+	// RestartAdopted: first sight of the Deployment; the config's hash was
+	// recorded without a restart.
+	RestartAdopted = "adopted"
+	// RestartPaused: the Deployment is paused, so it was not rolled.
+	RestartPaused = "paused"
+	// RestartFailed: the patch of the Deployment failed (retried).
+	RestartFailed = "failed"
+)
+
+// Drift checks, the values of the check label of Drift.
+const (
+	// DriftAccessTokenMaxAge: the stored config needs the accessTokenMaxAge edit.
+	DriftAccessTokenMaxAge = "accessTokenMaxAge"
+	// DriftPolicy: the policy denies the stored config (a jwtSecret that
+	// differs from the host's, an ambiguous document, a missing host value).
+	DriftPolicy = "policy"
+)
+
+var (
+	// Restarts counts what the restart signal did, by target Deployment
+	// (NAMESPACE/NAME) and result.
+	Restarts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ksguard_restarts_total",
+		Help: "Rolling restarts of the target Deployment by target and result (restarted, adopted, paused, failed).",
+	}, []string{"target", "result"})
+
+	// ConfigInfo is 1 for the hash of the guarded ConfigMap's data as last
+	// seen; the previous hash's series is removed.
+	ConfigInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ksguard_config_info",
+		Help: "1 with the hash of the guarded ConfigMap's data (all keys) as label.",
+	}, []string{"hash"})
+
+	// Drift is 1 for each check the stored guarded ConfigMap fails, as
+	// judged by the policies at start and on every change.
+	Drift = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "ksguard_drift",
+		Help: "1 when the stored guarded ConfigMap fails a check (accessTokenMaxAge: needs the 0s edit; policy: the policy denies it), else 0.",
+	}, []string{"check"})
+)
+
+// SetConfigHash makes hash the one series of ConfigInfo.
+func SetConfigHash(hash string) {
+	ConfigInfo.Reset()
+	ConfigInfo.WithLabelValues(hash).Set(1)
+}
+
 func init() {
-	crmetrics.Registry.MustRegister(Decisions, DecisionDuration, PolicyReloads, HostSecretAvailable)
+	crmetrics.Registry.MustRegister(Decisions, DecisionDuration, PolicyReloads, HostSecretAvailable, Restarts, ConfigInfo, Drift)
+	Drift.WithLabelValues(DriftAccessTokenMaxAge)
+	Drift.WithLabelValues(DriftPolicy)
 	for _, w := range []string{"mutate", "validate"} {
 		for _, r := range []string{ResultAllowed, ResultMutated, ResultDenied, ResultWarned, ResultError} {
 			Decisions.WithLabelValues(w, r)

@@ -24,8 +24,9 @@ type Decision struct {
 	Patch []PatchOperation `json:"patch"`
 	// Document is kubesphere.yaml after the edits; nil when unchanged.
 	Document []byte `json:"-"`
-	// Warned is true when warn mode turned denials into warnings.
-	Warned bool `json:"-"`
+	// Waived are the denials warn mode turned into warnings (they are in
+	// Warnings too, prefixed); empty in enforce mode.
+	Waived []string `json:"-"`
 
 	secrets []string // secret values seen while deciding, for Redact
 }
@@ -39,6 +40,9 @@ type PatchOperation struct {
 	// Value is the new value.
 	Value any `json:"value,omitempty"`
 }
+
+// WarnModePrefix starts the warning that stands for a denial in warn mode.
+const WarnModePrefix = "ksguard (warn mode) would deny: "
 
 // Evaluator judges requests with the current policy. Policies are swapped
 // atomically by SetPolicy, so a reload never blocks or tears a decision.
@@ -97,10 +101,9 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 	}
 	if e.opts.Mode == ModeWarn && len(d.Denials) > 0 {
 		for _, m := range d.Denials {
-			d.Warnings = append(d.Warnings, "ksguard (warn mode) would deny: "+m)
+			d.Warnings = append(d.Warnings, WarnModePrefix+m)
 		}
-		d.Denials = []string{}
-		d.Warned = true
+		d.Waived, d.Denials = d.Denials, []string{}
 	}
 	d.Allowed = len(d.Denials) == 0
 	return d, nil

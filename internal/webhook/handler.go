@@ -141,7 +141,7 @@ func resultOf(resp *admissionv1.AdmissionResponse, d validate.Decision) string {
 		return metrics.ResultDenied
 	case len(resp.Patch) > 0:
 		return metrics.ResultMutated
-	case d.Warned:
+	case len(d.Waived) > 0:
 		return metrics.ResultWarned
 	}
 	return metrics.ResultAllowed

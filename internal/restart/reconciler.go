@@ -1,0 +1,242 @@
+package restart
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/ksguard/ksguard/internal/metrics"
+	"github.com/ksguard/ksguard/internal/validate"
+)
+
+// Annotations ksguard reads and writes on the target Deployment.
+const (
+	// HashAnnotation records, on the Deployment, the hash of the config it
+	// was last rolled for (or adopted with).
+	HashAnnotation = "ksguard.io/config-hash"
+	// RestartedAtAnnotation is the pod-template annotation `kubectl rollout
+	// restart` sets; changing it rolls the Deployment.
+	RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt"
+)
+
+// pausedRetry is how often a paused Deployment is looked at again.
+const pausedRetry = 5 * time.Second
+
+// Reconciler rolls the target Deployment when the guarded ConfigMap's
+// persisted content changes, and audits that content.
+type Reconciler struct {
+	// Client reads the guarded ConfigMap (from the cache) and writes.
+	Client client.Client
+	// Reader reads the target Deployment directly from the API server, so
+	// ksguard needs get on it, not a list or watch of Deployments.
+	Reader client.Reader
+	// Events records Kubernetes Events.
+	Events events.EventRecorder
+	// Auditor judges the persisted ConfigMap.
+	Auditor *Auditor
+	// Guarded names the guarded ConfigMap.
+	Guarded types.NamespacedName
+	// Target is the Deployment to roll.
+	Target Target
+	// MinInterval is how long the config must stay unchanged before the
+	// Deployment is rolled: a burst of writes rolls once, for the last.
+	MinInterval time.Duration
+	// Log is the controller's logger.
+	Log logr.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+
+	mu         sync.Mutex
+	firstSeen  map[string]time.Time         // hash -> when this process first saw it
+	settings   map[string]validate.Settings // hash -> its guarded settings
+	lastTarget string
+	reported   map[string]bool // event keys already emitted (paused, missing target)
+}
+
+// SetupWithManager registers the controller: it watches the guarded
+// ConfigMap only.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.firstSeen, r.settings, r.reported = map[string]time.Time{}, map[string]validate.Settings{}, map[string]bool{}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	guarded := predicate.NewPredicateFuncs(func(o client.Object) bool {
+		return o.GetNamespace() == r.Guarded.Namespace && o.GetName() == r.Guarded.Name
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("restart").
+		For(&corev1.ConfigMap{}, builder.WithPredicates(guarded)).
+		Complete(r)
+}
+
+// Reconcile audits the guarded ConfigMap and rolls the target if its
+// content changed since the Deployment was last rolled.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	log := r.Log.WithValues("configmap", req.String())
+	cm := &corev1.ConfigMap{}
+	if err := r.Client.Get(ctx, req.NamespacedName, cm); err != nil {
+		if apierrors.IsNotFound(err) {
+			log.Info("the guarded ConfigMap does not exist; nothing to audit or roll")
+			return ctrl.Result{}, nil
+		}
+		return ctrl.Result{}, err
+	}
+	hash := Hash(cm)
+	metrics.SetConfigHash(hash)
+	now := r.Now()
+	seenAt := r.remember(hash, cm, now)
+
+	if rewritten, err := r.Auditor.Audit(ctx, cm, r.Events); err != nil {
+		log.Error(err, "auditing the stored config")
+	} else if rewritten {
+		return ctrl.Result{}, nil // the fixed config comes back as a new change
+	}
+
+	if r.Target.Mode == TargetNone {
+		return ctrl.Result{}, nil
+	}
+	d, err := r.Target.resolve(ctx, r.Reader)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if d == nil {
+		if r.once("missing/" + hash) {
+			log.Info("no target Deployment found; nothing to roll", "lookedFor", fmt.Sprint(r.Target.Names()))
+		}
+		return ctrl.Result{}, nil
+	}
+	target := d.Namespace + "/" + d.Name
+	r.noteTarget(target)
+	log = log.WithValues("deployment", target, "hash", hash)
+
+	recorded := d.Annotations[HashAnnotation]
+	switch {
+	case recorded == hash:
+		return ctrl.Result{}, nil
+	case recorded == "":
+		if err := r.patch(ctx, d, hash, false, now); err != nil {
+			return ctrl.Result{}, err
+		}
+		metrics.Restarts.WithLabelValues(target, metrics.RestartAdopted).Inc()
+		log.Info("first sight of the target: recorded the config's hash without a restart")
+		r.Events.Eventf(d, cm, corev1.EventTypeNormal, "ConfigAdopted", "Adopt",
+			"ksguard recorded the hash %s of %s without restarting; later changes roll this Deployment", hash, r.Guarded)
+		return ctrl.Result{}, nil
+	}
+	if wait := seenAt.Add(r.MinInterval).Sub(now); wait > 0 {
+		log.V(1).Info("waiting for the config to settle before rolling", "wait", wait.String())
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	changed := r.describeChange(recorded, hash)
+	if d.Spec.Paused {
+		if r.once("paused/" + target + "/" + hash) {
+			metrics.Restarts.WithLabelValues(target, metrics.RestartPaused).Inc()
+			log.Info("the target Deployment is paused; not rolling it")
+			for _, obj := range []client.Object{d, cm} {
+				r.Events.Eventf(obj, nil, corev1.EventTypeWarning, "RestartSkipped", "Restart",
+					"%s changed (%s), but Deployment %s is paused, so ksguard did not restart it; it rolls once resumed", r.Guarded, changed, target)
+			}
+		}
+		return ctrl.Result{RequeueAfter: pausedRetry}, nil
+	}
+	if err := r.patch(ctx, d, hash, true, now); err != nil {
+		metrics.Restarts.WithLabelValues(target, metrics.RestartFailed).Inc()
+		return ctrl.Result{}, err
+	}
+	metrics.Restarts.WithLabelValues(target, metrics.RestartRolled).Inc()
+	log.Info("config changed; rolling restart triggered", "changed", changed)
+	r.Events.Eventf(cm, d, corev1.EventTypeNormal, "ConfigChanged", "Restart",
+		"%s changed (%s); ksguard triggered a rolling restart of Deployment %s", r.Guarded, changed, target)
+	r.Events.Eventf(d, cm, corev1.EventTypeNormal, "Restarted", "Restart",
+		"rolling restart for %s (%s, config hash %s)", r.Guarded, changed, hash)
+	return ctrl.Result{}, nil
+}
+
+// patch records hash on d and, with roll, sets the pod template's
+// restartedAt as `kubectl rollout restart` does. The optimistic lock makes
+// a second writer (another replica, a stale cache) fail instead of rolling
+// twice.
+func (r *Reconciler) patch(ctx context.Context, d *appsv1.Deployment, hash string, roll bool, now time.Time) error {
+	base := d.DeepCopy()
+	if d.Annotations == nil {
+		d.Annotations = map[string]string{}
+	}
+	d.Annotations[HashAnnotation] = hash
+	if roll {
+		if d.Spec.Template.Annotations == nil {
+			d.Spec.Template.Annotations = map[string]string{}
+		}
+		d.Spec.Template.Annotations[RestartedAtAnnotation] = now.Format(time.RFC3339)
+	}
+	if err := r.Client.Patch(ctx, d, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("patching Deployment %s/%s: %w", d.Namespace, d.Name, err)
+	}
+	return nil
+}
+
+// remember notes when this process first saw hash, and its settings; it
+// returns the first time.
+func (r *Reconciler) remember(hash string, cm *corev1.ConfigMap, now time.Time) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.firstSeen[hash]; ok {
+		return t
+	}
+	r.firstSeen[hash] = now
+	if s, ok := validate.ConfigSettings(cm, r.Auditor.Fingerprinter()); ok {
+		r.settings[hash] = s
+	}
+	return now
+}
+
+// describeChange names the guarded settings that differ between the config
+// the Deployment was rolled for and the current one, when this process saw
+// both.
+func (r *Reconciler) describeChange(from, to string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, okA := r.settings[from]
+	b, okB := r.settings[to]
+	if !okA || !okB {
+		return "guarded settings: not known, ksguard did not see the previous version"
+	}
+	changed := validate.ChangedSettings(a, b)
+	if len(changed) == 0 {
+		return "no guarded setting changed; other settings did"
+	}
+	return "guarded settings changed: " + strings.Join(changed, ", ")
+}
+
+// noteTarget logs which Deployment the target resolved to, when it changes.
+func (r *Reconciler) noteTarget(target string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.lastTarget != target {
+		r.lastTarget = target
+		r.Log.Info("restart target", "deployment", target, "mode", r.Target.Mode)
+	}
+}
+
+// once reports whether key has not been seen before (and marks it seen).
+func (r *Reconciler) once(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.reported[key] {
+		return false
+	}
+	r.reported[key] = true
+	return true
+}

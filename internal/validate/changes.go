@@ -1,0 +1,38 @@
+package validate
+
+// ConfigSettings reads the guarded settings of a ConfigMap's
+// kubesphere.yaml (secrets as fingerprints of fp). ok is false when the
+// ConfigMap has no readable document.
+func ConfigSettings(cm *ConfigMap, fp *Fingerprinter) (s Settings, ok bool) {
+	text, found := cm.Data[ConfigKey]
+	if !found {
+		return Settings{}, false
+	}
+	d := ParseDocument([]byte(text))
+	if d.Root == nil {
+		return Settings{}, false
+	}
+	return d.Settings(fp), true
+}
+
+// ChangedSettings names the guarded settings that differ between two
+// readings (jwtSecret, legacyJwtSecret, accessTokenMaxAge): what was
+// written, never the values.
+func ChangedSettings(old, cur Settings) []string {
+	var changed []string
+	if secretChanged(old.JWTSecret, cur.JWTSecret) {
+		changed = append(changed, "jwtSecret")
+	}
+	if secretChanged(old.LegacyJWTSecret, cur.LegacyJWTSecret) {
+		changed = append(changed, "legacyJwtSecret")
+	}
+	a, b := old.AccessTokenMaxAge, cur.AccessTokenMaxAge
+	if a.Present != b.Present || a.Raw != b.Raw || a.Null != b.Null || a.Path != b.Path {
+		changed = append(changed, "accessTokenMaxAge")
+	}
+	return changed
+}
+
+func secretChanged(a, b SecretSetting) bool {
+	return a.Present != b.Present || a.Fingerprint != b.Fingerprint || a.Tag != b.Tag || a.Path != b.Path
+}
