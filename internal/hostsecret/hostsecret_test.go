@@ -102,9 +102,15 @@ func TestFileSource(t *testing.T) {
 	}
 }
 
+// writeFile replaces path atomically, as the kubelet updates a mounted
+// Secret: a reader never sees it half-written.
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -166,7 +166,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 // patch records hash on d and, with roll, sets the pod template's
-// restartedAt as `kubectl rollout restart` does. The optimistic lock makes
+// restartedAt as `kubectl rollout restart` does (with nanoseconds). The optimistic lock makes
 // a second writer (another replica, a stale cache) fail instead of rolling
 // twice.
 func (r *Reconciler) patch(ctx context.Context, d *appsv1.Deployment, hash string, roll bool, now time.Time) error {
@@ -179,7 +179,9 @@ func (r *Reconciler) patch(ctx context.Context, d *appsv1.Deployment, hash strin
 		if d.Spec.Template.Annotations == nil {
 			d.Spec.Template.Annotations = map[string]string{}
 		}
-		d.Spec.Template.Annotations[RestartedAtAnnotation] = now.Format(time.RFC3339)
+		// kubectl writes RFC 3339 seconds; two restarts within one second
+		// would then write the same value and the second would not roll.
+		d.Spec.Template.Annotations[RestartedAtAnnotation] = now.Format(time.RFC3339Nano)
 	}
 	if err := r.Client.Patch(ctx, d, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("patching Deployment %s/%s: %w", d.Namespace, d.Name, err)

@@ -87,21 +87,28 @@ func newClient(t *testing.T) (client.Client, *warnings) {
 // checking that it exits cleanly on SIGTERM and logged no secret.
 func startKsguard(t *testing.T, args ...string) *harness.Ksguard {
 	t.Helper()
+	return startKsguardFor(t, t, args...)
+}
+
+// startKsguardFor is startKsguard from a subtest t for a process that
+// outlives it: it is stopped when owner ends.
+func startKsguardFor(t, owner *testing.T, args ...string) *harness.Ksguard {
+	t.Helper()
 	k, err := cluster.StartKsguard(context.Background(), bin, nil, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	owner.Cleanup(func() {
 		if err := k.Stop(); err != nil {
-			t.Errorf("ksguard did not stop cleanly on SIGTERM: %v", err)
+			owner.Errorf("ksguard did not stop cleanly on SIGTERM: %v", err)
 		}
 		logs := k.Logs()
-		assertNoSecret(t, "ksguard's log", logs)
+		assertNoSecret(owner, "ksguard's log", logs)
 		if !strings.Contains(logs, "ksguard stopped") {
-			t.Errorf("ksguard's log does not end with a clean stop:\n%s", tail(logs))
+			owner.Errorf("ksguard's log does not end with a clean stop:\n%s", tail(logs))
 		}
-		if t.Failed() {
-			t.Logf("ksguard's log:\n%s", tail(logs))
+		if owner.Failed() {
+			owner.Logf("ksguard's log:\n%s", tail(logs))
 		}
 	})
 	return k

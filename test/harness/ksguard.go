@@ -50,11 +50,11 @@ type Ksguard struct {
 // on WebhookAddr with CertDir's certificate, plus args, and waits until
 // /readyz passes. Its log goes to Logs() and, if echo is not nil, to echo.
 func (c *Cluster) StartKsguard(ctx context.Context, bin string, echo io.Writer, args ...string) (*Ksguard, error) {
-	metricsAddr, err := freeAddr()
+	metricsAddr, err := FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	probeAddr, err := freeAddr()
+	probeAddr, err := FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -183,8 +183,8 @@ func (k *Ksguard) Metric(name string, labels ...string) (float64, error) {
 	return sum, sc.Err()
 }
 
-// freeAddr returns a 127.0.0.1 address with a port free right now.
-func freeAddr() (string, error) {
+// FreeAddr returns a 127.0.0.1 address with a port free right now.
+func FreeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("finding a free port: %w", err)
