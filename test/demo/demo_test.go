@@ -38,7 +38,11 @@ func TestDemo(t *testing.T) {
 		"configmap/kubesphere-config created",
 		"    accessTokenMaxAge: 0s\n",
 		`ksguard_decisions_total{result="denied"} 1`,
-		"Done: drift refused, accessTokenMaxAge mutated to 0s.",
+		"=> ksguard rolled Deployment ks-apiserver",
+		"    kubectl.kubernetes.io/restartedAt=2",
+		"ks-apiserver   Restarted   rolling restart for kubesphere-system/kubesphere-config",
+		`ksguard_restarts_total{result="restarted"} 1`,
+		"Done: drift refused, accessTokenMaxAge mutated to 0s, ks-apiserver restarted for the accepted change.",
 		"Stopping ksguard (SIGTERM).",
 	} {
 		if !strings.Contains(out.String(), want) {

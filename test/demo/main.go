@@ -1,9 +1,10 @@
 // Command demo shows ksguard's main job on this one machine (`make demo`):
 // it starts a local etcd and kube-apiserver, runs `ksguard serve` against
 // them with certificates it creates, installs the webhook configurations,
-// and applies two member configs with kubectl: one whose jwtSecret drifted
-// (refused) and one with accessTokenMaxAge 2h (stored as 0s). Then it stops
-// everything it started.
+// and applies member configs with kubectl: one whose jwtSecret drifted
+// (refused), one with accessTokenMaxAge 2h (stored as 0s), and an upgrade
+// of it, which rolls the ks-apiserver Deployment (the restart signal).
+// Then it stops everything it started.
 //
 // It expects bin/ksguard and bin/k8s/{kube-apiserver,etcd,kubectl}, which
 // `make demo` builds first. With --keep it leaves everything running until
@@ -25,13 +26,34 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/ksguard/ksguard/internal/restart"
 	"github.com/ksguard/ksguard/test/harness"
 )
+
+// waitDeployment polls the Deployment until cond holds, for up to 30s.
+func waitDeployment(ctx context.Context, c *harness.Cluster, key types.NamespacedName, cond func(*appsv1.Deployment) bool) (*appsv1.Deployment, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		d := &appsv1.Deployment{}
+		if err := c.Client.Get(ctx, key, d); err == nil && cond(d) {
+			return d, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for Deployment %s: %w", key, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
 
 func main() {
 	keep := flag.Bool("keep", false, "leave the cluster and ksguard running until Ctrl-C")
@@ -49,7 +71,7 @@ func main() {
 }
 
 // steps is the number of numbered steps run prints.
-const steps = 5
+const steps = 6
 
 // run runs the demo with the ksguard binary bin and kubectl, writing what
 // happens to out.
@@ -93,6 +115,21 @@ func run(ctx context.Context, out io.Writer, bin, kubectl string, keep bool) err
 	if err := cluster.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kubesphere-system"}}); err != nil {
 		return fmt.Errorf("creating namespace kubesphere-system: %w", err)
 	}
+	// ks-apiserver's Deployment, for the restart signal. No kubelet runs
+	// here: the pod template changing is the restart.
+	labels := map[string]string{"app": "ks-apiserver"}
+	if err := cluster.Client.Create(ctx, &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "kubesphere-system", Name: "ks-apiserver"},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "ks-apiserver", Image: "kubesphere/ks-apiserver:v3.4.1"}}},
+			},
+		},
+	}); err != nil {
+		return fmt.Errorf("creating Deployment ks-apiserver: %w", err)
+	}
 	if err := cluster.Client.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "kubesphere-system", Name: "ksguard-host-jwt"},
 		Data:       map[string][]byte{"jwtSecret": bytes.TrimSpace(hostJWT)},
@@ -108,7 +145,7 @@ func run(ctx context.Context, out io.Writer, bin, kubectl string, keep bool) err
 	defer logFile.Close()
 	say("Starting ksguard serve with a CA and serving certificate it made (certs package), the host's")
 	fmt.Fprintln(out, "  jwtSecret in Secret kubesphere-system/ksguard-host-jwt (from examples/host-jwt-secret)...")
-	k, err := cluster.StartKsguard(ctx, bin, logFile, "--host-secret", "kubesphere-system/ksguard-host-jwt")
+	k, err := cluster.StartKsguard(ctx, bin, logFile, "--host-secret", "kubesphere-system/ksguard-host-jwt", "--restart-min-interval", "1s")
 	if err != nil {
 		return err
 	}
@@ -157,20 +194,50 @@ func run(ctx context.Context, out io.Writer, bin, kubectl string, keep bool) err
 		return fmt.Errorf("stored %q, want accessTokenMaxAge: 0s", stored)
 	}
 	fmt.Fprintln(out, "  => stored with accessTokenMaxAge 0s; every other line, comment and key order is as applied.")
+	fmt.Fprintln(out, "     ksguard recorded this config's hash on Deployment ks-apiserver (first sight: no restart).")
+	deploy := types.NamespacedName{Namespace: "kubesphere-system", Name: "ks-apiserver"}
+	if _, err := waitDeployment(ctx, cluster, deploy, func(d *appsv1.Deployment) bool { return d.Annotations[restart.HashAnnotation] != "" }); err != nil {
+		return err
+	}
+
+	say("An upgrade re-renders the config (new terminal image, accessTokenMaxAge: 2h again):\n  $ kubectl apply -f examples/member-upgraded.yaml")
+	res, err = kc("apply", "-f", "examples/member-upgraded.yaml")
+	fmt.Fprintln(out, indent(res))
+	if err != nil {
+		return fmt.Errorf("the upgraded config was refused: %w", err)
+	}
+	d, err := waitDeployment(ctx, cluster, deploy, func(d *appsv1.Deployment) bool {
+		return d.Spec.Template.Annotations[restart.RestartedAtAnnotation] != ""
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  => ksguard rolled Deployment ks-apiserver, as `kubectl rollout restart` does:\n    %s=%s\n",
+		restart.RestartedAtAnnotation, d.Spec.Template.Annotations[restart.RestartedAtAnnotation])
+	res, err = kc("-n", "kubesphere-system", "get", "events", "--field-selector", "reason=Restarted", "-o", "custom-columns=OBJECT:.involvedObject.name,EVENT:.reason,MESSAGE:.message")
+	if err != nil {
+		return fmt.Errorf("listing the Events: %w: %s", err, res)
+	}
+	fmt.Fprintf(out, "  $ kubectl -n kubesphere-system get events --field-selector reason=Restarted\n%s\n", indent(res))
 
 	say("What ksguard counted (its /metrics):")
-	for _, r := range []string{"denied", "mutated", "allowed"} {
-		v, err := k.Metric("ksguard_decisions_total", `result="`+r+`"`)
+	for _, m := range []struct{ name, label string }{
+		{"ksguard_decisions_total", `result="denied"`},
+		{"ksguard_decisions_total", `result="mutated"`},
+		{"ksguard_decisions_total", `result="allowed"`},
+		{"ksguard_restarts_total", `result="restarted"`},
+	} {
+		v, err := k.Metric(m.name, m.label)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "    ksguard_decisions_total{result=%q} %v\n", r, v)
+		fmt.Fprintf(out, "    %s{%s} %v\n", m.name, m.label, v)
 	}
 
 	if keep {
 		fmt.Fprintf(out, "\nStill running. Try:\n  export KUBECONFIG=%s\n  %s -n kubesphere-system edit configmap kubesphere-config\nPress Ctrl-C to stop.\n", cluster.Kubeconfig, kubectl)
 		<-ctx.Done()
 	}
-	fmt.Fprintln(out, "\nDone: drift refused, accessTokenMaxAge mutated to 0s.")
+	fmt.Fprintln(out, "\nDone: drift refused, accessTokenMaxAge mutated to 0s, ks-apiserver restarted for the accepted change.")
 	return nil
 }
