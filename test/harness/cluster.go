@@ -145,6 +145,25 @@ func (c *Cluster) Stop() error {
 	return errors.Join(err, os.RemoveAll(c.Dir))
 }
 
+// KubeconfigFor provisions user (in groups) in the API server and writes a
+// kubeconfig for it; it returns the file's path. The user may do nothing
+// until RBAC allows it.
+func (c *Cluster) KubeconfigFor(user string, groups ...string) (string, error) {
+	u, err := c.Env.AddUser(envtest.User{Name: user, Groups: groups}, nil)
+	if err != nil {
+		return "", fmt.Errorf("adding user %s: %w", user, err)
+	}
+	b, err := u.KubeConfig()
+	if err != nil {
+		return "", fmt.Errorf("writing a kubeconfig for %s: %w", user, err)
+	}
+	path := filepath.Join(c.Dir, "kubeconfig-"+user)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return "", fmt.Errorf("writing %s: %w", path, err)
+	}
+	return path, nil
+}
+
 // RenewCertificate writes a new serving certificate for 127.0.0.1 into
 // CertDir, signed by the same CA, and returns it (PEM).
 func (c *Cluster) RenewCertificate() ([]byte, error) {
