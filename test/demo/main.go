@@ -117,17 +117,7 @@ func run(ctx context.Context, out io.Writer, bin, kubectl string, keep bool) err
 	}
 	// ks-apiserver's Deployment, for the restart signal. No kubelet runs
 	// here: the pod template changing is the restart.
-	labels := map[string]string{"app": "ks-apiserver"}
-	if err := cluster.Client.Create(ctx, &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "kubesphere-system", Name: "ks-apiserver"},
-		Spec: appsv1.DeploymentSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "ks-apiserver", Image: "kubesphere/ks-apiserver:v3.4.1"}}},
-			},
-		},
-	}); err != nil {
+	if err := cluster.Client.Create(ctx, harness.StandInDeployment("kubesphere-system", "ks-apiserver")); err != nil {
 		return fmt.Errorf("creating Deployment ks-apiserver: %w", err)
 	}
 	if err := cluster.Client.Create(ctx, &corev1.Secret{
