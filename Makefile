@@ -16,6 +16,12 @@ all: build
 build: ## Build bin/ksguard.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ksguard ./cmd/webhook
 
+IMAGE ?= ksguard:$(VERSION)
+
+.PHONY: docker-build
+docker-build: ## Build the container image IMAGE (needs a Docker engine).
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
 .PHONY: test
 test: lint envtest ## Lint, build the Kubernetes test binaries if missing, run every test (unit, Rego, fuzz seeds, e2e).
 	KUBEBUILDER_ASSETS=$(abspath $(K8S_BIN)) $(GO) test -count=1 ./...
