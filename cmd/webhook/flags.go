@@ -68,11 +68,11 @@ func (p *policyFlags) options() (validate.Options, error) {
 	default:
 		return o, fmt.Errorf("--on-missing-host must be deny or warn, not %q", p.onMissingHost)
 	}
-	ns, name, ok := strings.Cut(p.guarded, "/")
-	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
-		return o, fmt.Errorf("--guarded must be NAMESPACE/NAME, not %q", p.guarded)
+	guarded, err := parseKey("guarded", p.guarded)
+	if err != nil {
+		return o, err
 	}
-	o.GuardedNamespace, o.GuardedName = ns, name
+	o.GuardedNamespace, o.GuardedName = guarded.Namespace, guarded.Name
 	o.BreakGlassAnnotation = p.breakGlassAnno
 	if len(p.breakGlassGroups) > 0 {
 		o.BreakGlassGroups = p.breakGlassGroups
@@ -103,6 +103,15 @@ func readHostSecretFile(path string) (validate.HostSecret, error) {
 	return hostsecret.ReadFile(path)
 }
 
+// parseKey reads the NAMESPACE/NAME value of --flag.
+func parseKey(flag, s string) (types.NamespacedName, error) {
+	ns, name, ok := strings.Cut(s, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return types.NamespacedName{}, fmt.Errorf("--%s must be NAMESPACE/NAME, not %q", flag, s)
+	}
+	return types.NamespacedName{Namespace: ns, Name: name}, nil
+}
+
 // serveFlags are the flags of `ksguard serve`.
 type serveFlags struct {
 	policy           policyFlags
@@ -122,6 +131,7 @@ type serveFlags struct {
 	leaderElect      bool
 	leaderElectionID string
 	leaderElectionNS string
+	opts             validate.Options     // parsed from policy
 	target           restart.Target       // parsed from restartTarget
 	hostSecretKey    types.NamespacedName // parsed from hostSecret
 	webhookHost      string               // parsed from webhookAddr
@@ -153,12 +163,14 @@ func (f *serveFlags) check() error {
 	if (f.hostSecret == "") == (f.hostSecretFile == "") {
 		return errors.New("give exactly one of --host-secret=NAMESPACE/NAME and --host-secret-file=FILE: ksguard needs the host cluster's jwtSecret")
 	}
+	var err error
+	if f.opts, err = f.policy.options(); err != nil {
+		return err
+	}
 	if f.hostSecret != "" {
-		ns, name, ok := strings.Cut(f.hostSecret, "/")
-		if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
-			return fmt.Errorf("--host-secret must be NAMESPACE/NAME, not %q", f.hostSecret)
+		if f.hostSecretKey, err = parseKey("host-secret", f.hostSecret); err != nil {
+			return err
 		}
-		f.hostSecretKey = types.NamespacedName{Namespace: ns, Name: name}
 	}
 	host, port, err := net.SplitHostPort(f.webhookAddr)
 	if err != nil {
@@ -168,9 +180,17 @@ func (f *serveFlags) check() error {
 		return fmt.Errorf("--webhook-bind-address: port %q is not a number from 1 to 65535", port)
 	}
 	f.webhookHost = host
-	ns, _, _ := strings.Cut(f.policy.guarded, "/")
-	if f.target, err = restart.ParseTarget(f.restartTarget, ns); err != nil {
-		return err
+	switch f.restartTarget {
+	case restart.TargetAuto:
+		f.target = restart.Target{Mode: restart.TargetAuto, Key: types.NamespacedName{Namespace: f.opts.GuardedNamespace}}
+	case restart.TargetNone:
+		f.target = restart.Target{Mode: restart.TargetNone}
+	default:
+		key, err := parseKey("restart-target", f.restartTarget)
+		if err != nil {
+			return fmt.Errorf("%w (or auto, or none)", err)
+		}
+		f.target = restart.Target{Key: key}
 	}
 	if f.shutdownTimeout < 0 || f.reloadPoll <= 0 || f.restartInterval < 0 {
 		return errors.New("--graceful-shutdown-timeout and --restart-min-interval must not be negative, and --file-poll-interval must be positive")

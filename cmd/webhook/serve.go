@@ -83,10 +83,7 @@ func runServe(args []string, stderr io.Writer) int {
 // serve builds the manager with the webhook server and runs it until ctx
 // is done.
 func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
-	opts, err := f.policy.options()
-	if err != nil {
-		return err
-	}
+	opts := f.opts
 	policy, digest, err := f.policy.loadPolicy(ctx)
 	if err != nil {
 		return err // a policy that does not compile at start stops ksguard

@@ -6,43 +6,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-func TestParseTarget(t *testing.T) {
-	for _, tc := range []struct {
-		in    string
-		names []string
-		err   bool
-	}{
-		{in: "auto", names: []string{"kubesphere-system/ks-apiserver", "kubesphere-system/ks-agent"}},
-		{in: "none"},
-		{in: "ns/my-apiserver", names: []string{"ns/my-apiserver"}},
-		{in: "ks-apiserver", err: true},
-		{in: "a/b/c", err: true},
-		{in: "/x", err: true},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			tgt, err := ParseTarget(tc.in, "kubesphere-system")
-			if (err != nil) != tc.err {
-				t.Fatalf("err = %v", err)
-			}
-			if err != nil {
-				return
-			}
-			var names []string
-			for _, k := range tgt.Names() {
-				names = append(names, k.String())
-			}
-			if len(names) != len(tc.names) {
-				t.Fatalf("names = %v, want %v", names, tc.names)
-			}
-			for i := range names {
-				if names[i] != tc.names[i] {
-					t.Fatalf("names = %v, want %v", names, tc.names)
-				}
-			}
-		})
-	}
-}
-
 func TestHash(t *testing.T) {
 	base := &corev1.ConfigMap{Data: map[string]string{"kubesphere.yaml": "a: 1\n", "other": "x"}}
 	h := Hash(base)

@@ -3,7 +3,6 @@ package restart
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -29,22 +28,6 @@ type Target struct {
 	Mode string
 	// Key names the Deployment (Mode ""), or holds the namespace auto looks in.
 	Key types.NamespacedName
-}
-
-// ParseTarget reads --restart-target: auto, none or NAMESPACE/NAME. auto
-// looks in namespace.
-func ParseTarget(s, namespace string) (Target, error) {
-	switch s {
-	case TargetAuto:
-		return Target{Mode: TargetAuto, Key: types.NamespacedName{Namespace: namespace}}, nil
-	case TargetNone:
-		return Target{Mode: TargetNone}, nil
-	}
-	ns, name, ok := strings.Cut(s, "/")
-	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
-		return Target{}, fmt.Errorf("--restart-target must be auto, none or NAMESPACE/NAME, not %q", s)
-	}
-	return Target{Key: types.NamespacedName{Namespace: ns, Name: name}}, nil
 }
 
 // Names lists the Deployments the target may be (for RBAC and logs).
