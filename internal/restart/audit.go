@@ -45,9 +45,6 @@ type Auditor struct {
 	reported string // the last drift reported, so a redelivery does not repeat it
 }
 
-// Fingerprinter returns the fingerprinter the audit uses.
-func (a *Auditor) Fingerprinter() *validate.Fingerprinter { return a.Fingerprints }
-
 // Audit judges cm and reports drift through rec. It returns true when it
 // rewrote cm (--remediate), which comes back as a new change.
 func (a *Auditor) Audit(ctx context.Context, cm *corev1.ConfigMap, rec events.EventRecorder) (bool, error) {

@@ -56,8 +56,6 @@ type Reconciler struct {
 	MinInterval time.Duration
 	// Log is the controller's logger.
 	Log logr.Logger
-	// Now is the clock (time.Now when nil).
-	Now func() time.Time
 
 	mu         sync.Mutex
 	firstSeen  map[string]time.Time         // hash -> when this process first saw it
@@ -70,9 +68,6 @@ type Reconciler struct {
 // ConfigMap only.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.firstSeen, r.settings, r.reported = map[string]time.Time{}, map[string]validate.Settings{}, map[string]bool{}
-	if r.Now == nil {
-		r.Now = time.Now
-	}
 	guarded := predicate.NewPredicateFuncs(func(o client.Object) bool {
 		return o.GetNamespace() == r.Guarded.Namespace && o.GetName() == r.Guarded.Name
 	})
@@ -96,7 +91,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	hash := Hash(cm)
 	metrics.SetConfigHash(hash)
-	now := r.Now()
+	now := time.Now()
 	seenAt := r.remember(hash, cm, now)
 
 	if rewritten, err := r.Auditor.Audit(ctx, cm, r.Events); err != nil {
@@ -186,7 +181,22 @@ func (r *Reconciler) patch(ctx context.Context, d *appsv1.Deployment, hash strin
 	if err := r.Client.Patch(ctx, d, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("patching Deployment %s/%s: %w", d.Namespace, d.Name, err)
 	}
+	r.prune(hash)
 	return nil
+}
+
+// prune forgets every config but hash, the one the Deployment now records,
+// and the Events already emitted for them.
+func (r *Reconciler) prune(hash string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for h := range r.firstSeen {
+		if h != hash {
+			delete(r.firstSeen, h)
+			delete(r.settings, h)
+		}
+	}
+	clear(r.reported)
 }
 
 // remember notes when this process first saw hash, and its settings; it
@@ -198,7 +208,7 @@ func (r *Reconciler) remember(hash string, cm *corev1.ConfigMap, now time.Time) 
 		return t
 	}
 	r.firstSeen[hash] = now
-	if s, ok := validate.ConfigSettings(cm, r.Auditor.Fingerprinter()); ok {
+	if s, ok := validate.ConfigSettings(cm, r.Auditor.Fingerprints); ok {
 		r.settings[hash] = s
 	}
 	return now
