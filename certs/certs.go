@@ -65,8 +65,6 @@ type Serving struct {
 	CertPEM []byte
 	// KeyPEM is the private key (tls.key).
 	KeyPEM []byte
-	// NotAfter is when the certificate expires.
-	NotAfter time.Time
 }
 
 // Issue signs a serving certificate for hosts (DNS names or IP addresses),
@@ -97,9 +95,8 @@ func (ca *CA) Issue(hosts []string, validity time.Duration) (*Serving, error) {
 		return nil, fmt.Errorf("encoding the serving key: %w", err)
 	}
 	return &Serving{
-		CertPEM:  pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		KeyPEM:   pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
-		NotAfter: tmpl.NotAfter,
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		KeyPEM:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}),
 	}, nil
 }
 
