@@ -5,21 +5,22 @@ import (
 	"crypto/x509"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
 
 func TestIssueVerifies(t *testing.T) {
-	ca, err := NewCA("ksguard test CA", time.Hour)
+	ca, err := NewCA("ksguard test CA", time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ca.Issue([]string{"ksguard.kubesphere-system.svc", "127.0.0.1"}, time.Hour)
+	s, err := ca.Issue([]string{"ksguard.kubesphere-system.svc", "127.0.0.1"}, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := WriteDir(dir, ca, s); err != nil {
+	if err := WriteDir(dir, ca.CertPEM, s); err != nil {
 		t.Fatal(err)
 	}
 	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile))
@@ -49,11 +50,85 @@ func TestIssueVerifies(t *testing.T) {
 }
 
 func TestIssueNeedsAHost(t *testing.T) {
-	ca, err := NewCA("x", time.Hour)
+	ca, err := NewCA("x", time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ca.Issue(nil, time.Hour); err == nil {
+	if _, err := ca.Issue(nil, time.Now(), time.Hour); err == nil {
 		t.Fatal("issued a certificate for no host")
+	}
+}
+
+func TestLoadCA(t *testing.T) {
+	ca, err := NewCA("ksguard test CA", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewCA("other CA", time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, err := ca.Issue([]string{"a.example"}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		cert, key []byte
+		wantErr   string
+	}{
+		{name: "round trip", cert: ca.CertPEM, key: ca.KeyPEM},
+		{name: "key of another CA", cert: ca.CertPEM, key: other.KeyPEM, wantErr: "does not match"},
+		{name: "not a CA", cert: serving.CertPEM, key: serving.KeyPEM, wantErr: "not a CA"},
+		{name: "garbage certificate", cert: []byte("garbage"), key: ca.KeyPEM, wantErr: "no PEM certificate"},
+		{name: "garbage key", cert: ca.CertPEM, key: []byte("garbage"), wantErr: "no PEM block"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := LoadCA(tc.cert, tc.key)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("LoadCA error = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The loaded CA signs certificates the original verifies.
+			s, err := got.Issue([]string{"b.example"}, time.Now(), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			leaf, err := ParseCertificate(s.CertPEM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := leaf.CheckSignatureFrom(ca.Certificate()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestRenewalDue(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := &x509.Certificate{NotBefore: start, NotAfter: start.Add(90 * time.Hour)}
+	tests := []struct {
+		at   time.Duration
+		want bool
+	}{
+		{at: -time.Minute, want: true}, // not yet valid
+		{at: 0, want: false},
+		{at: 59 * time.Hour, want: false},
+		{at: 61 * time.Hour, want: true}, // less than 30h of 90h left
+		{at: 91 * time.Hour, want: true}, // expired
+	}
+	for _, tc := range tests {
+		t.Run(tc.at.String(), func(t *testing.T) {
+			if got := RenewalDue(c, start.Add(tc.at)); got != tc.want {
+				t.Errorf("RenewalDue at %v = %v, want %v", tc.at, got, tc.want)
+			}
+		})
 	}
 }

@@ -131,6 +131,12 @@ type serveFlags struct {
 	leaderElect      bool
 	leaderElectionID string
 	leaderElectionNS string
+	tlsSecret        string
+	tlsDNSNames      stringList
+	tlsWebhookConfig string
+	tlsCAValidity    time.Duration
+	tlsValidity      time.Duration
+	tlsSecretKey     types.NamespacedName // parsed from tlsSecret
 	opts             validate.Options     // parsed from policy
 	target           restart.Target       // parsed from restartTarget
 	hostSecretKey    types.NamespacedName // parsed from hostSecret
@@ -155,6 +161,11 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect one replica to run the restart controller and the audit (the webhooks run on every replica)")
 	fs.StringVar(&f.leaderElectionID, "leader-election-id", "ksguard.io", "name of the Lease used for leader election")
 	fs.StringVar(&f.leaderElectionNS, "leader-election-namespace", "", "namespace of that Lease (default: ksguard's own namespace when in a cluster)")
+	fs.StringVar(&f.tlsSecret, "tls-secret", "", "NAMESPACE/NAME of a Secret in which ksguard keeps its own CA and serving certificate (created, renewed when a third of their validity is left, written to --cert-dir); for clusters without cert-manager")
+	fs.Var(&f.tlsDNSNames, "tls-dns-name", "DNS name (or IP address) of the serving certificate --tls-secret keeps (repeatable; required with --tls-secret)")
+	fs.StringVar(&f.tlsWebhookConfig, "tls-webhook-configuration", "", "name of the mutating and validating webhook configurations whose caBundle --tls-secret keeps")
+	fs.DurationVar(&f.tlsCAValidity, "tls-ca-validity", 10*365*24*time.Hour, "validity of the CA --tls-secret creates")
+	fs.DurationVar(&f.tlsValidity, "tls-validity", 365*24*time.Hour, "validity of the serving certificate --tls-secret creates")
 	f.zap.BindFlags(fs)
 }
 
@@ -191,6 +202,19 @@ func (f *serveFlags) check() error {
 			return fmt.Errorf("%w (or auto, or none)", err)
 		}
 		f.target = restart.Target{Key: key}
+	}
+	if f.tlsSecret != "" {
+		if f.tlsSecretKey, err = parseKey("tls-secret", f.tlsSecret); err != nil {
+			return err
+		}
+		if len(f.tlsDNSNames) == 0 {
+			return errors.New("--tls-secret needs at least one --tls-dns-name: the Service's DNS name, e.g. ksguard.ksguard-system.svc")
+		}
+		if f.tlsValidity <= 0 || f.tlsCAValidity <= f.tlsValidity {
+			return fmt.Errorf("--tls-validity (%v) must be positive and shorter than --tls-ca-validity (%v)", f.tlsValidity, f.tlsCAValidity)
+		}
+	} else if len(f.tlsDNSNames) > 0 || f.tlsWebhookConfig != "" {
+		return errors.New("--tls-dns-name and --tls-webhook-configuration are for --tls-secret, which is not set")
 	}
 	if f.shutdownTimeout < 0 || f.reloadPoll <= 0 || f.restartInterval < 0 {
 		return errors.New("--graceful-shutdown-timeout and --restart-min-interval must not be negative, and --file-poll-interval must be positive")

@@ -27,6 +27,7 @@ import (
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/ksguard/ksguard/internal/admission"
+	"github.com/ksguard/ksguard/internal/certrotation"
 	"github.com/ksguard/ksguard/internal/hostsecret"
 	"github.com/ksguard/ksguard/internal/policyreload"
 	"github.com/ksguard/ksguard/internal/restart"
@@ -100,6 +101,23 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 	}
 	cfg.UserAgent = "ksguard/" + version
 
+	var rotator *certrotation.Rotator
+	if f.tlsSecret != "" {
+		// Uncached: the RBAC grants the one Secret by name.
+		c, err := client.New(cfg, client.Options{})
+		if err != nil {
+			return fmt.Errorf("creating the client for --tls-secret: %w", err)
+		}
+		rotator = certrotation.New(c, certrotation.Options{
+			Secret: f.tlsSecretKey, DNSNames: f.tlsDNSNames, WebhookConfiguration: f.tlsWebhookConfig,
+			CAValidity: f.tlsCAValidity, Validity: f.tlsValidity, CertDir: f.certDir,
+		}, log.WithName("tls"))
+		// The webhook server needs the files before it starts.
+		if _, err := rotator.Sync(ctx); err != nil {
+			return fmt.Errorf("--tls-secret: %w", err)
+		}
+	}
+
 	// Watch the guarded ConfigMap only (restart controller and audit).
 	cacheOpts := cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&corev1.ConfigMap{}: {
@@ -159,6 +177,11 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 			return err
 		}
 	}
+	if rotator != nil {
+		if err := mgr.Add(rotator); err != nil {
+			return err
+		}
+	}
 	if f.policy.policyDir != "" {
 		if err := mgr.Add(policyreload.New(f.policy.policyDir, digest, ev, f.reloadPoll, log.WithName("policy"))); err != nil {
 			return err
@@ -205,7 +228,7 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 	log.Info("starting ksguard", "version", version, "mode", opts.Mode, "onMissingHost", opts.OnMissingHost,
 		"guarded", opts.GuardedNamespace+"/"+opts.GuardedName, "policies", policySource(f.policy.policyDir, policy),
 		"hostSecret", hostSourceName(f), "hostSecretAvailable", hs.Value != nil,
-		"restartTarget", f.restartTarget, "restartMinInterval", f.restartInterval.String(), "remediate", f.remediate, "leaderElect", f.leaderElect)
+		"restartTarget", f.restartTarget, "restartMinInterval", f.restartInterval.String(), "remediate", f.remediate, "leaderElect", f.leaderElect, "tls", tlsSourceName(f))
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running the manager: %w", err)
 	}
@@ -241,4 +264,11 @@ func hostSourceName(f *serveFlags) string {
 		return "Secret " + f.hostSecret
 	}
 	return "file " + f.hostSecretFile
+}
+
+func tlsSourceName(f *serveFlags) string {
+	if f.tlsSecret != "" {
+		return "Secret " + f.tlsSecret + " (self-managed)"
+	}
+	return "directory " + f.certDir
 }
