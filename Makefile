@@ -16,6 +16,15 @@ all: build
 build: ## Build bin/ksguard.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ksguard ./cmd/webhook
 
+# A CA and a serving certificate for local runs (gitignored, under bin/),
+# written by the same Go code as the self-managed TLS mode (serve --tls-secret).
+CERTS_DIR   ?= $(BIN)/certs
+CERTS_HOSTS ?= localhost 127.0.0.1
+
+.PHONY: certs
+certs: build ## Write a CA and a serving certificate to CERTS_DIR (tls.crt, tls.key, ca.crt) for CERTS_HOSTS.
+	$(BIN)/ksguard certs --dir $(CERTS_DIR) $(addprefix --host ,$(CERTS_HOSTS))
+
 IMAGE ?= ksguard:$(VERSION)
 
 .PHONY: docker-build
@@ -23,8 +32,8 @@ docker-build: ## Build the container image IMAGE (needs a Docker engine).
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 .PHONY: test
-test: lint envtest ## Lint, build the Kubernetes test binaries if missing, run every test (unit, Rego, fuzz seeds, e2e).
-	KUBEBUILDER_ASSETS=$(abspath $(K8S_BIN)) $(GO) test -count=1 ./...
+test: lint envtest helm ## Lint, build the Kubernetes test binaries and helm if missing, run every test (unit, Rego, fuzz seeds, e2e, chart).
+	KUBEBUILDER_ASSETS=$(abspath $(K8S_BIN)) HELM=$(abspath $(HELM)) $(GO) test -count=1 ./...
 
 .PHONY: e2e
 e2e: envtest ## Run only the end-to-end tests (ksguard serve behind a real kube-apiserver and etcd).
@@ -60,6 +69,20 @@ bench: ## Run the decision benchmarks.
 # v1.37.1, etcd v3.6.x. What exists is not rebuilt; with a warm Go build cache
 # a rebuild takes seconds, cold about six minutes.
 K8S_BIN ?= $(BIN)/k8s
+
+# Helm, built from the Go module proxy (no release binaries can be downloaded
+# here). Pinned: @latest resolves to an older version on this proxy.
+HELM_VERSION ?= v3.22.0
+HELM         ?= $(BIN)/tools/helm
+
+.PHONY: helm
+helm: $(HELM) ## Build helm into bin/tools (once).
+$(HELM):
+	GOBIN=$(abspath $(dir $(HELM))) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+.PHONY: chart-test
+chart-test: envtest helm ## Run only the chart tests (helm lint/template, apply, cert-manager, self-managed TLS).
+	KUBEBUILDER_ASSETS=$(abspath $(K8S_BIN)) HELM=$(abspath $(HELM)) $(GO) test -count=1 -v ./test/chart/
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, kubectl and etcd into bin/k8s (for KUBEBUILDER_ASSETS).

@@ -3,6 +3,7 @@
 //
 //	ksguard serve   serve the mutating and validating webhooks
 //	ksguard eval    judge a ConfigMap (or an AdmissionReview) offline
+//	ksguard certs   write a CA and a serving certificate to a directory
 //	ksguard version print the version
 package main
 
@@ -28,9 +29,10 @@ Usage:
   ksguard serve --host-secret NAMESPACE/NAME [flags]                 serve the webhooks (TLS)
   ksguard eval -f CONFIGMAP.yaml --host-secret-file FILE [flags]   judge a ConfigMap offline
   ksguard eval --review REVIEW.json --host-secret-file FILE        answer an AdmissionReview
+  ksguard certs --dir DIR --host NAME [--host NAME ...]            write a CA and a serving certificate
   ksguard version                                                  print the version
 
-Run 'ksguard serve -h' or 'ksguard eval -h' for the flags.
+Run 'ksguard serve -h', 'ksguard eval -h' or 'ksguard certs -h' for the flags.
 `
 
 func main() {
@@ -48,6 +50,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stderr)
 	case "eval":
 		return runEval(args[1:], stdin, stdout, stderr)
+	case "certs":
+		return runCerts(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return exitAllowed
