@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -127,17 +126,7 @@ func assertNoSecret(t *testing.T, where, text string) {
 // with f's last error.
 func eventually(t *testing.T, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still not true after 30s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	harness.Eventually(t, what, f)
 }
 
 // metric reads one metric of k, failing the test on error.

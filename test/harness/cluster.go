@@ -51,6 +51,9 @@ type Options struct {
 	// WebhookConfigurations for the default guarded ConfigMap.
 	Mutating   *admissionregistrationv1.MutatingWebhookConfiguration
 	Validating *admissionregistrationv1.ValidatingWebhookConfiguration
+	// NoWebhooks installs no webhook configuration: the test installs its
+	// own (the chart's). WebhookAddr is then a free 127.0.0.1 address.
+	NoWebhooks bool
 }
 
 // Start starts etcd and kube-apiserver and installs the webhook
@@ -71,18 +74,24 @@ func Start(o Options) (*Cluster, error) {
 	c.Env = &envtest.Environment{
 		BinaryAssetsDirectory:    assets,
 		ControlPlaneStartTimeout: 2 * time.Minute,
-		WebhookInstallOptions: envtest.WebhookInstallOptions{
+	}
+	if !o.NoWebhooks {
+		c.Env.WebhookInstallOptions = envtest.WebhookInstallOptions{
 			MutatingWebhooks:   []*admissionregistrationv1.MutatingWebhookConfiguration{o.Mutating},
 			ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{o.Validating},
 			LocalServingHost:   "127.0.0.1",
-		},
+		}
 	}
 	if c.Config, err = c.Env.Start(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("starting etcd and kube-apiserver from %s: %w", assets, err)
 	}
-	wio := c.Env.WebhookInstallOptions
-	c.WebhookAddr = fmt.Sprintf("%s:%d", wio.LocalServingHost, wio.LocalServingPort)
+	if wio := c.Env.WebhookInstallOptions; !o.NoWebhooks {
+		c.WebhookAddr = fmt.Sprintf("%s:%d", wio.LocalServingHost, wio.LocalServingPort)
+	} else if c.WebhookAddr, err = FreeAddr(); err != nil {
+		c.Stop()
+		return nil, err
+	}
 	c.Kubeconfig = filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(c.Kubeconfig, c.Env.KubeConfig, 0o600); err != nil {
 		c.Stop()
@@ -104,7 +113,7 @@ func Start(o Options) (*Cluster, error) {
 // 127.0.0.1 in CertDir, and the CA patched into the caBundle of every
 // webhook envtest installed, as an operator without cert-manager does.
 func (c *Cluster) useOwnCertificates(ctx context.Context) error {
-	ca, err := certs.NewCA("ksguard local CA", 24*time.Hour)
+	ca, err := certs.NewCA("ksguard local CA", time.Now(), 24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -167,11 +176,11 @@ func (c *Cluster) KubeconfigFor(user string, groups ...string) (string, error) {
 // RenewCertificate writes a new serving certificate for 127.0.0.1 into
 // CertDir, signed by the same CA, and returns it (PEM).
 func (c *Cluster) RenewCertificate() ([]byte, error) {
-	serving, err := c.ca.Issue([]string{"127.0.0.1", "localhost"}, 24*time.Hour)
+	serving, err := c.ca.Issue([]string{"127.0.0.1", "localhost"}, time.Now(), 24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
-	if err := certs.WriteDir(c.CertDir, c.ca, serving); err != nil {
+	if err := certs.WriteDir(c.CertDir, c.ca.CertPEM, serving); err != nil {
 		return nil, err
 	}
 	return serving.CertPEM, nil

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -181,6 +182,23 @@ func (k *Ksguard) Metric(name string, labels ...string) (float64, error) {
 		sum += v
 	}
 	return sum, sc.Err()
+}
+
+// Eventually calls f until it returns nil, failing t with f's last error
+// after 30 seconds.
+func Eventually(t testing.TB, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still not true after 30s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // FreeAddr returns a 127.0.0.1 address with a port free right now.
