@@ -1,0 +1,188 @@
+package chart
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ksguard/ksguard/test/harness"
+)
+
+// Secrets used by the tests; none may appear in a log or a denial.
+const (
+	hostJWT  = "chart-test-host-jwt-Z3bq" // testdata/values/default.yaml
+	driftJWT = "chart-test-drifted-jwt-P0o9"
+)
+
+// release is the chart installed in a namespace for a guard test.
+type release struct {
+	namespace string
+	objs      []*unstructured.Unstructured
+}
+
+// install renders values case name into namespace with the Service port
+// set to the port ksguard will listen on, and applies every object for
+// real, except that the Service becomes an ExternalName Service for
+// localhost: the API server then calls the chart's webhook configurations,
+// unchanged, at ksguard's local port, and verifies TLS for the Service's
+// DNS name as in a cluster. The webhook configurations are deleted when
+// the test ends, so they hold no later write up.
+func install(t *testing.T, namespace, name string, set ...string) *release {
+	t.Helper()
+	_, port, _ := strings.Cut(cluster.WebhookAddr, ":")
+	portNum, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatalf("webhook address %s: %v", cluster.WebhookAddr, err)
+	}
+	r := &release{namespace: namespace, objs: objects(t, render(t, namespace, name, append(set, "service.port="+port)...))}
+	var objs []*unstructured.Unstructured
+	for _, u := range r.objs {
+		if u.GetKind() == "Service" {
+			u = u.DeepCopy()
+			if err := unstructured.SetNestedMap(u.Object, map[string]any{
+				"type":         "ExternalName",
+				"externalName": "localhost",
+				"ports":        []any{map[string]any{"name": "webhook", "port": int64(portNum)}},
+			}, "spec"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		objs = append(objs, u)
+	}
+	t.Cleanup(func() {
+		for _, obj := range []client.Object{
+			&admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "ksguard"}},
+			&admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "ksguard"}},
+		} {
+			if err := cluster.Client.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+				t.Errorf("deleting %T: %v", obj, err)
+			}
+		}
+	})
+	apply(t, objs)
+	if t.Failed() {
+		t.FailNow()
+	}
+	return r
+}
+
+
+// args returns the arguments the chart's Deployment gives ksguard, without
+// "serve" and without the flags the test sets to local values (the
+// addresses and --cert-dir).
+func (r *release) args(t *testing.T) []string {
+	t.Helper()
+	for _, u := range r.objs {
+		if u.GetKind() != "Deployment" {
+			continue
+		}
+		containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "containers")
+		args, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
+		if len(args) == 0 || args[0] != "serve" {
+			t.Fatalf("the chart's container args %q do not start with serve", args)
+		}
+		var out []string
+		for _, a := range args[1:] {
+			flag, _, _ := strings.Cut(a, "=")
+			switch flag {
+			case "--cert-dir", "--webhook-bind-address", "--metrics-bind-address", "--health-probe-bind-address":
+			default:
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	t.Fatal("the chart rendered no Deployment")
+	return nil
+}
+
+// serviceAccountKubeconfig writes a kubeconfig for the chart's
+// ServiceAccount (a token from the TokenRequest API), so ksguard runs with
+// exactly the RBAC the chart grants.
+func (r *release) serviceAccountKubeconfig(t *testing.T) string {
+	t.Helper()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: r.namespace, Name: "ksguard"}}
+	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: new(int64(3600))}}
+	if err := cluster.Client.SubResource("token").Create(ctx, sa, tr); err != nil {
+		t.Fatalf("requesting a token for ServiceAccount %s/ksguard: %v", r.namespace, err)
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cluster.Config.Host, CertificateAuthorityData: cluster.Config.CAData}
+	cfg.AuthInfos["ksguard"] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	cfg.Contexts["ksguard"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "ksguard"}
+	cfg.CurrentContext = "ksguard"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// document is test/e2e's KubeSphere v3.4 member config with the given
+// jwtSecret and accessTokenMaxAge.
+func document(t *testing.T, secret, maxAge string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "test", "e2e", "testdata", "kubesphere.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.NewReplacer("JWT_SECRET", secret, "MAX_AGE", maxAge).Replace(string(b))
+}
+
+// put creates or updates the guarded ConfigMap with doc.
+func put(doc string) error {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: guardedNS, Name: guardedName}}
+	err := cluster.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm)
+	cm.Data = map[string]string{"kubesphere.yaml": doc}
+	if apierrors.IsNotFound(err) {
+		return cluster.Client.Create(ctx, cm)
+	}
+	if err != nil {
+		return err
+	}
+	return cluster.Client.Update(ctx, cm)
+}
+
+// assertGuards writes through the API server: a drifted jwtSecret is
+// refused with ksguard's message (not a TLS or connection error: the
+// webhook configurations fail closed, so those would deny too), and a
+// 2h accessTokenMaxAge is stored as 0s.
+func assertGuards(t *testing.T, k *harness.Ksguard) {
+	t.Helper()
+	err := put(document(t, driftJWT, "0s"))
+	var status apierrors.APIStatus
+	if err == nil || !errors.As(err, &status) || !apierrors.IsForbidden(err) ||
+		!strings.Contains(err.Error(), "ksguard: jwtSecret at authentication.jwtSecret") || !strings.Contains(err.Error(), "does not match the host cluster's jwtSecret") {
+		t.Fatalf("a drifted jwtSecret got %v; want ksguard's denial", err)
+	}
+	in := document(t, hostJWT, "2h")
+	if err := put(in); err != nil {
+		t.Fatalf("writing a 2h accessTokenMaxAge: %v\nksguard's log:\n%s", err, k.Logs())
+	}
+	cm := &corev1.ConfigMap{}
+	if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: guardedNS, Name: guardedName}, cm); err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(in, "accessTokenMaxAge: 2h   # keep", "accessTokenMaxAge: 0s   # keep", 1); cm.Data["kubesphere.yaml"] != want {
+		t.Fatalf("stored:\n%s\nwant accessTokenMaxAge 0s and nothing else changed", cm.Data["kubesphere.yaml"])
+	}
+	for _, s := range []string{hostJWT, driftJWT} {
+		if strings.Contains(k.Logs(), s) || strings.Contains(err.Error(), s) {
+			t.Errorf("a jwtSecret value appears in ksguard's log or denial")
+		}
+	}
+}
