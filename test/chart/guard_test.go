@@ -80,7 +80,6 @@ func install(t *testing.T, namespace, name string, set ...string) *release {
 	return r
 }
 
-
 // args returns the arguments the chart's Deployment gives ksguard, without
 // "serve" and without the flags the test sets to local values (the
 // addresses and --cert-dir).
