@@ -49,6 +49,7 @@ lint: ## gofmt and go vet.
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd test/certmanager && $(GO) vet ./...
 
 .PHONY: rego-test
 rego-test: ## Run only the Rego policy tests.
