@@ -4,7 +4,8 @@
 // cert-manager controllers (test/certmanager) issue its certificate and
 // inject its CA, and `ksguard serve`, run with the chart's own arguments
 // as the chart's ServiceAccount, guards the ConfigMap behind the chart's
-// own webhook configurations. Run alone with `make chart-test`.
+// own webhook configurations; helm install, upgrade and uninstall run
+// against the API server. Run alone with `make chart-test`.
 package chart
 
 import (
