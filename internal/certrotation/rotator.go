@@ -55,13 +55,12 @@ type Rotator struct {
 	client client.Client
 	opts   Options
 	log    logr.Logger
-	now    func() time.Time
 }
 
 // New returns a Rotator that reads and writes through c, which should not
 // be a cached client: the RBAC grants the one Secret by name.
 func New(c client.Client, opts Options, log logr.Logger) *Rotator {
-	return &Rotator{client: c, opts: opts, log: log, now: time.Now}
+	return &Rotator{client: c, opts: opts, log: log}
 }
 
 // NeedLeaderElection is false: every replica needs the certificate files.
@@ -123,7 +122,7 @@ func (r *Rotator) syncSecret(ctx context.Context) (map[string][]byte, error) {
 	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("reading Secret %s: %w", r.opts.Secret, err)
 	}
-	data, reason, err := renew(sec.Data, r.opts, r.now())
+	data, reason, err := renew(sec.Data, r.opts, time.Now())
 	if err != nil {
 		return nil, err
 	}
