@@ -25,21 +25,13 @@ Flags:
 // runCerts writes a CA and a serving certificate to a directory.
 func runCerts(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ksguard certs", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var hosts stringList
 	dir := fs.String("dir", "", "directory to write tls.crt, tls.key and ca.crt to (created if missing)")
 	fs.Var(&hosts, "host", "DNS name or IP address the certificate is for (repeatable), e.g. ksguard.ksguard-system.svc or 127.0.0.1")
 	caValidity := fs.Duration("ca-validity", 10*365*24*time.Hour, "validity of the CA")
 	validity := fs.Duration("validity", 365*24*time.Hour, "validity of the serving certificate")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, certsUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitAllowed
-		}
-		return exitError
+	if code, ok := parseArgs(fs, certsUsage, "", args, stderr); !ok {
+		return code
 	}
 	if err := writeCerts(*dir, hosts, *caValidity, *validity); err != nil {
 		fmt.Fprintf(stderr, "ksguard certs: %v\n", err)

@@ -38,6 +38,7 @@ func TestCerts(t *testing.T) {
 	}{
 		{name: "no host", args: []string{"--dir", dir}, err: "give --dir and at least one --host"},
 		{name: "no dir", args: []string{"--host", "x"}, err: "give --dir and at least one --host"},
+		{name: "stray argument", args: []string{"--dir", dir, "--host", "x", "extra"}, err: `unexpected argument "extra"`},
 		{name: "certificate outlives its CA", args: []string{"--dir", dir, "--host", "x", "--ca-validity", "1h", "--validity", "2h"}, err: "no longer than --ca-validity"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -44,12 +44,7 @@ type evalOutput struct {
 	Object   *validate.ConfigMap       `json:"object"`
 }
 
-func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	var f evalFlags
-	flags := flag.NewFlagSet("ksguard eval", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	flags.Usage = func() {
-		fmt.Fprint(stderr, `Usage:
+const evalUsage = `Usage:
   ksguard eval -f CONFIGMAP.yaml --host-secret-file FILE [--old OLD.yaml] [--operation CREATE|UPDATE|DELETE] [--policy-dir DIR] [--user NAME --group G ...]
   ksguard eval --review ADMISSIONREVIEW.json --host-secret-file FILE
 
@@ -57,9 +52,11 @@ Judges a ConfigMap the way the webhook does and prints the decision as JSON.
 Exit status: 0 allowed, 1 denied, 2 the command could not run.
 
 Flags:
-`)
-		flags.PrintDefaults()
-	}
+`
+
+func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var f evalFlags
+	flags := flag.NewFlagSet("ksguard eval", flag.ContinueOnError)
 	flags.StringVar(&f.file, "f", "", "ConfigMap manifest to judge (YAML or JSON; - for standard input)")
 	flags.StringVar(&f.old, "old", "", "the stored ConfigMap, for an UPDATE")
 	flags.StringVar(&f.review, "review", "", "an admission.k8s.io/v1 AdmissionReview to answer (- for standard input)")
@@ -71,15 +68,8 @@ Flags:
 	flags.StringVar(&f.webhook, "webhook", string(admission.Mutating), "with --review: answer as the mutate or the validate webhook")
 	flags.BoolVar(&f.showSecrets, "show-secrets", false, "print jwtSecret values in the object and patch (redacted by default)")
 	f.policy.register(flags)
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitAllowed
-		}
-		return exitError
-	}
-	if flags.NArg() > 0 {
-		fmt.Fprintf(stderr, "ksguard eval: unexpected argument %q (the ConfigMap goes after -f)\n", flags.Arg(0))
-		return exitError
+	if code, ok := parseArgs(flags, evalUsage, " (the ConfigMap goes after -f)", args, stderr); !ok {
+		return code
 	}
 	code, err := evaluate(context.Background(), &f, stdin, stdout)
 	if err != nil {

@@ -8,6 +8,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -61,4 +63,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "ksguard: unknown command %q\n\n%s", args[0], usage)
 	return exitError
+}
+
+// parseArgs parses a subcommand's args into fs, whose -h prints usage and
+// the flags to stderr. ok is false when the subcommand must stop at once
+// with status code: after -h, a bad flag, or a stray argument (hint says
+// what to do instead).
+func parseArgs(fs *flag.FlagSet, usage, hint string, args []string, stderr io.Writer) (code int, ok bool) {
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitAllowed, false
+		}
+		return exitError, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q%s\n", fs.Name(), fs.Arg(0), hint)
+		return exitError, false
+	}
+	return exitAllowed, true
 }

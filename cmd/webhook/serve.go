@@ -49,21 +49,9 @@ Flags:
 func runServe(args []string, stderr io.Writer) int {
 	var f serveFlags
 	fs := flag.NewFlagSet("ksguard serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	f.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, serveUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitAllowed
-		}
-		return exitError
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "ksguard serve: unexpected arguments %q\n", fs.Args())
-		return exitError
+	if code, ok := parseArgs(fs, serveUsage, "", args, stderr); !ok {
+		return code
 	}
 	if err := f.check(); err != nil {
 		fmt.Fprintf(stderr, "ksguard serve: %v\n", err)
