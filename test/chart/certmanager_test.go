@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -20,66 +16,33 @@ import (
 	"github.com/ksguard/ksguard/test/harness"
 )
 
-// lockedBuffer collects a child process's output for concurrent readers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startCertManager runs the cert-manager test harness (test/certmanager:
 // cert-manager's certificate, issuer and approver controllers, its
 // SelfSigned and CA signers, and its cainjector) against the cluster until
-// the test ends, and returns its log.
-func startCertManager(t *testing.T) *lockedBuffer {
+// the test ends.
+func startCertManager(t *testing.T) {
 	t.Helper()
-	logs := &lockedBuffer{}
-	cmd := exec.Command(cmBin, "--kubeconfig="+cluster.Kubeconfig)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", cmBin, err)
+	p, err := harness.StartProcess(cmBin, nil, "--kubeconfig="+cluster.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("the cert-manager harness exited with %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("the cert-manager harness did not stop within 30s of SIGTERM")
+		if err := p.Stop(); err != nil {
+			t.Errorf("the cert-manager harness exited with %v", err)
 		}
 		if t.Failed() {
-			t.Logf("cert-manager harness log (tail):\n%s", tail(logs.String(), 40))
+			t.Logf("cert-manager harness log (tail):\n%s", tail(p.Logs(), 40))
 		}
 	})
 	harness.Eventually(t, "the cert-manager harness is running", func() error {
-		if strings.Contains(logs.String(), "cert-manager test harness: running") {
+		if strings.Contains(p.Logs(), "cert-manager test harness: running") {
 			return nil
 		}
-		select {
-		case err := <-done:
-			done <- err
+		if exited, err := p.Exited(); exited {
 			return fmt.Errorf("it exited: %v", err)
-		default:
-			return errors.New("not yet")
 		}
+		return errors.New("not yet")
 	})
-	return logs
 }
 
 func tail(s string, n int) string {
@@ -155,14 +118,5 @@ func TestCertManager(t *testing.T) {
 	if err := certs.WriteDir(certDir, tls.Data[certs.CAFile], &certs.Serving{CertPEM: tls.Data[corev1.TLSCertKey], KeyPEM: tls.Data[corev1.TLSPrivateKeyKey]}); err != nil {
 		t.Fatal(err)
 	}
-	k, err := cluster.StartKsguard(ctx, bin, nil, append(r.args(t), "--kubeconfig="+r.serviceAccountKubeconfig(t), "--cert-dir="+certDir)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := k.Stop(); err != nil {
-			t.Errorf("ksguard exited with %v", err)
-		}
-	}()
-	assertGuards(t, k)
+	assertGuards(t, r.startKsguard(t, certDir))
 }

@@ -131,6 +131,22 @@ func (r *release) serviceAccountKubeconfig(t *testing.T) string {
 	return path
 }
 
+// startKsguard runs ksguard with the chart's arguments, as the chart's
+// ServiceAccount, serving the certificate in certDir, until the test ends.
+func (r *release) startKsguard(t *testing.T, certDir string) *harness.Ksguard {
+	t.Helper()
+	k, err := cluster.StartKsguard(ctx, bin, nil, append(r.args(t), "--kubeconfig="+r.serviceAccountKubeconfig(t), "--cert-dir="+certDir)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := k.Stop(); err != nil {
+			t.Errorf("ksguard exited with %v", err)
+		}
+	})
+	return k
+}
+
 // document is test/e2e's KubeSphere v3.4 member config with the given
 // jwtSecret and accessTokenMaxAge.
 func document(t *testing.T, secret, maxAge string) string {

@@ -34,15 +34,7 @@ func TestSelfManagedTLS(t *testing.T) {
 	}
 	r := install(t, ns, "self-managed")
 	certDir := t.TempDir()
-	k, err := cluster.StartKsguard(ctx, bin, nil, append(r.args(t), "--kubeconfig="+r.serviceAccountKubeconfig(t), "--cert-dir="+certDir)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := k.Stop(); err != nil {
-			t.Errorf("ksguard exited with %v", err)
-		}
-	}()
+	k := r.startKsguard(t, certDir)
 
 	tls := &corev1.Secret{}
 	if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "ksguard-tls"}, tls); err != nil {

@@ -2,7 +2,6 @@ package harness
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -38,11 +35,7 @@ func Build(dir string) (string, error) {
 
 // Ksguard is a running `ksguard serve` process.
 type Ksguard struct {
-	cmd        *exec.Cmd
-	logs       *syncBuffer
-	done       chan struct{}
-	err        error // set when done is closed
-	terminate  sync.Once
+	*Process
 	MetricsURL string
 	ReadyURL   string
 }
@@ -66,25 +59,11 @@ func (c *Cluster) StartKsguard(ctx context.Context, bin string, echo io.Writer, 
 		"--metrics-bind-address", metricsAddr,
 		"--health-probe-bind-address", probeAddr,
 	}, args...)
-	k := &Ksguard{
-		logs:       &syncBuffer{},
-		done:       make(chan struct{}),
-		MetricsURL: "http://" + metricsAddr + "/metrics",
-		ReadyURL:   "http://" + probeAddr + "/readyz",
+	p, err := StartProcess(bin, echo, all...)
+	if err != nil {
+		return nil, err
 	}
-	k.cmd = exec.Command(bin, all...)
-	var out io.Writer = k.logs
-	if echo != nil {
-		out = io.MultiWriter(k.logs, echo)
-	}
-	k.cmd.Stdout, k.cmd.Stderr = out, out
-	if err := k.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", bin, err)
-	}
-	go func() {
-		k.err = k.cmd.Wait()
-		close(k.done)
-	}()
+	k := &Ksguard{Process: p, MetricsURL: "http://" + metricsAddr + "/metrics", ReadyURL: "http://" + probeAddr + "/readyz"}
 	if err := k.waitReady(ctx); err != nil {
 		_ = k.Stop()
 		return nil, fmt.Errorf("%w; ksguard's log:\n%s", err, k.Logs())
@@ -116,36 +95,6 @@ func (k *Ksguard) waitReady(ctx context.Context) error {
 		}
 	}
 }
-
-// Terminate sends SIGTERM (once: a second one makes ksguard exit at once)
-// and returns; Stop waits for the exit.
-func (k *Ksguard) Terminate() error {
-	var err error
-	k.terminate.Do(func() { err = k.cmd.Process.Signal(syscall.SIGTERM) })
-	return err
-}
-
-// Stop sends SIGTERM and waits for ksguard to exit (killing it after 30
-// seconds). It returns the process's error: nil for a clean exit.
-func (k *Ksguard) Stop() error {
-	select {
-	case <-k.done:
-		return k.err
-	default:
-	}
-	_ = k.Terminate()
-	select {
-	case <-k.done:
-		return k.err
-	case <-time.After(30 * time.Second):
-		_ = k.cmd.Process.Kill()
-		<-k.done
-		return errors.New("ksguard did not stop within 30s of SIGTERM; killed")
-	}
-}
-
-// Logs returns everything ksguard has written so far.
-func (k *Ksguard) Logs() string { return k.logs.String() }
 
 // Metric scrapes /metrics and returns the sum of the samples of the metric
 // name whose labels include every label given as `key="value"`.
@@ -209,22 +158,4 @@ func FreeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
