@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -57,7 +58,7 @@ func renew(stored map[string][]byte, o Options, now time.Time) (map[string][]byt
 // loadCurrentCA reads the CA: the first certificate of ca.crt, with ca.key.
 func loadCurrentCA(stored map[string][]byte) (*certs.CA, error) {
 	if len(stored[certs.CAFile]) == 0 {
-		return nil, fmt.Errorf("missing")
+		return nil, errors.New("missing")
 	}
 	block, _ := pem.Decode(stored[certs.CAFile])
 	if block == nil {
