@@ -102,6 +102,95 @@ func TestFileSource(t *testing.T) {
 	}
 }
 
+func TestWeak(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		value string
+		weak  bool
+	}{
+		{name: "missing", value: "", weak: false},
+		{name: "one letter", value: "n", weak: true},
+		{name: "a word", value: "kubesphere", weak: true},
+		{name: "31 characters", value: strings.Repeat("x", 31), weak: true},
+		{name: "as KubeSphere generates", value: "gfIwilcc0WjNGKJ5DLeksf2JKfcLgTZU", weak: false},
+		{name: "longer", value: strings.Repeat("x", 64), weak: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Weak([]byte(tc.value)); got != tc.weak {
+				t.Errorf("Weak(%q) = %v, want %v", tc.value, got, tc.weak)
+			}
+		})
+	}
+	w := WeakWarning("file /run/host/jwtSecret", 10)
+	for _, s := range []string{"file /run/host/jwtSecret", "is weak", "its length is 10", "32 random characters"} {
+		if !strings.Contains(w, s) {
+			t.Errorf("WeakWarning lacks %q: %s", s, w)
+		}
+	}
+}
+
+// TestWeakLoggedOncePerValue: a weak host value is logged once each time it
+// is loaded (again after a change, not on a re-read of the same value), with
+// its length and never the value; a strong one is not.
+func TestWeakLoggedOncePerValue(t *testing.T) {
+	const weak, otherWeak, strong = "weak-host-value-Zq", "other-weak-value", "gfIwilcc0WjNGKJ5DLeksf2JKfcLgTZU"
+	dir := t.TempDir()
+	path := filepath.Join(dir, Key)
+	writeFile(t, path, weak+"\n")
+	var logs strings.Builder
+	log := funcr.New(func(prefix, args string) { logs.WriteString(prefix + args + "\n") }, funcr.Options{})
+	f := NewFile(path, time.Hour, log)
+	for _, step := range []struct {
+		name    string
+		content string // written before the source reads the file again; "" removes it
+		count   int    // weak-value lines logged so far
+		length  string // in the last one
+	}{
+		{name: "first load", content: weak, count: 1, length: `"length"=18`},
+		{name: "the same value read again", content: weak, count: 1},
+		{name: "another weak value", content: otherWeak, count: 2, length: `"length"=16`},
+		{name: "a strong value", content: strong, count: 2},
+		{name: "the file goes", content: "", count: 2},
+		{name: "the first weak value again", content: weak, count: 3, length: `"length"=18`},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			if step.name != "first load" {
+				if step.content == "" {
+					if err := os.Remove(path); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					writeFile(t, path, step.content+"\n")
+				}
+				f.load()
+			}
+			lines := weakLines(logs.String())
+			if len(lines) != step.count {
+				t.Fatalf("%d weak-value lines, want %d:\n%s", len(lines), step.count, logs.String())
+			}
+			if step.length != "" && !strings.Contains(lines[len(lines)-1], step.length) {
+				t.Errorf("the weak-value line lacks %s: %s", step.length, lines[len(lines)-1])
+			}
+		})
+	}
+	for _, s := range []string{weak, otherWeak, strong} {
+		if strings.Contains(logs.String(), s) {
+			t.Errorf("the log shows a host value (%q):\n%s", s, logs.String())
+		}
+	}
+}
+
+// weakLines returns the lines of logs that report a weak host value.
+func weakLines(logs string) []string {
+	var out []string
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, "jwtSecret is weak") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // writeFile replaces path atomically, as the kubelet updates a mounted
 // Secret: a reader never sees it half-written.
 func writeFile(t *testing.T, path, content string) {
