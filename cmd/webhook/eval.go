@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ksguard/ksguard/internal/admission"
+	"github.com/ksguard/ksguard/internal/hostsecret"
 	"github.com/ksguard/ksguard/internal/validate"
 )
 
@@ -71,7 +72,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if code, ok := parseArgs(flags, evalUsage, " (the ConfigMap goes after -f)", args, stderr); !ok {
 		return code
 	}
-	code, err := evaluate(context.Background(), &f, stdin, stdout)
+	code, err := evaluate(context.Background(), &f, stdin, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "ksguard eval: %v\n", err)
 		return exitError
@@ -79,7 +80,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return code
 }
 
-func evaluate(ctx context.Context, f *evalFlags, stdin io.Reader, stdout io.Writer) (int, error) {
+func evaluate(ctx context.Context, f *evalFlags, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	if (f.file == "") == (f.review == "") {
 		return exitError, errors.New("give exactly one of -f CONFIGMAP.yaml and --review REVIEW.json")
 	}
@@ -101,6 +102,11 @@ func evaluate(ctx context.Context, f *evalFlags, stdin io.Reader, stdout io.Writ
 	}
 	ev := validate.NewEvaluator(policy, opts, fp)
 	if f.review != "" {
+		// The response stays the webhook's own (which does not warn clients
+		// of a weak host value): the warning goes to stderr.
+		if w := weakHostWarning(host); w != "" {
+			fmt.Fprintf(stderr, "ksguard eval: warning: %s\n", w)
+		}
 		return answerReview(ctx, ev, f, host, stdin, stdout)
 	}
 	req, err := f.request(host, opts, stdin)
@@ -112,15 +118,18 @@ func evaluate(ctx context.Context, f *evalFlags, stdin io.Reader, stdout io.Writ
 		return exitError, err
 	}
 	out := evalOutput{Allowed: d.Allowed, Denials: d.Denials, Warnings: d.Warnings, Patch: d.Patch, Object: patched(req, d)}
+	if w := weakHostWarning(host); w != "" {
+		out.Warnings = append(out.Warnings, w)
+	}
 	if !f.showSecrets {
-		out = redactOutput(out)
+		// Secrets are replaced in the structured output, before it is
+		// encoded; the messages hold none (the policy sees fingerprints).
+		out.Object = d.RedactObject(out.Object)
+		out.Patch = validate.RedactPatch(out.Patch)
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
 		return exitError, fmt.Errorf("encoding the decision: %w", err)
-	}
-	if !f.showSecrets {
-		b = []byte(d.Redact(string(b))) // anything a policy echoed
 	}
 	if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
 		return exitError, err
@@ -209,7 +218,7 @@ func answerReview(ctx context.Context, ev *validate.Evaluator, f *evalFlags, hos
 		return exitError, err
 	}
 	if !f.showSecrets && len(resp.Patch) > 0 {
-		if resp.Patch, err = redactPatch(resp.Patch, &d); err != nil {
+		if resp.Patch, err = redactPatch(resp.Patch); err != nil {
 			return exitError, err
 		}
 	}
@@ -217,7 +226,7 @@ func answerReview(ctx context.Context, ev *validate.Evaluator, f *evalFlags, hos
 	if err != nil {
 		return exitError, fmt.Errorf("encoding the response: %w", err)
 	}
-	if _, err := fmt.Fprintf(stdout, "%s\n", d.Redact(string(enc))); err != nil {
+	if _, err := fmt.Fprintf(stdout, "%s\n", enc); err != nil {
 		return exitError, err
 	}
 	if !resp.Allowed {
@@ -239,46 +248,28 @@ func patched(req validate.Request, d validate.Decision) *validate.ConfigMap {
 	return cm
 }
 
-// redactOutput removes jwtSecret values from the decision eval prints: every
-// data value and patch value is redacted as a document, and the
-// last-applied-configuration annotation (a copy of the object) is dropped.
-func redactOutput(out evalOutput) evalOutput {
-	if out.Object != nil {
-		out.Object = out.Object.DeepCopy()
-		for k, v := range out.Object.Data {
-			out.Object.Data[k] = string(validate.RedactDocument([]byte(v)))
-		}
-		if _, ok := out.Object.Annotations[validate.LastAppliedAnnotation]; ok {
-			out.Object.Annotations[validate.LastAppliedAnnotation] = validate.Redacted
-		}
-	}
-	out.Patch = redactOps(out.Patch)
-	return out
-}
-
-// redactOps returns the patch with the documents it carries redacted.
-func redactOps(ops []validate.PatchOperation) []validate.PatchOperation {
-	red := make([]validate.PatchOperation, len(ops))
-	for i, op := range ops {
-		red[i] = op
-		if s, ok := op.Value.(string); ok {
-			red[i].Value = string(validate.RedactDocument([]byte(s)))
-		}
-	}
-	return red
-}
-
-// redactPatch redacts an encoded JSON patch.
-func redactPatch(patch []byte, d *validate.Decision) ([]byte, error) {
+// redactPatch redacts an encoded JSON patch: it decodes it, redacts its
+// operations (validate.RedactPatch) and encodes them again.
+func redactPatch(patch []byte) ([]byte, error) {
 	var ops []validate.PatchOperation
 	if err := json.Unmarshal(patch, &ops); err != nil {
 		return nil, fmt.Errorf("reading the patch to redact it: %w", err)
 	}
-	b, err := json.Marshal(redactOps(ops))
+	b, err := json.Marshal(validate.RedactPatch(ops))
 	if err != nil {
 		return nil, fmt.Errorf("encoding the redacted patch: %w", err)
 	}
-	return []byte(d.Redact(string(b))), nil
+	return b, nil
+}
+
+// weakHostWarning returns the warning for a weak host jwtSecret (see
+// hostsecret.Weak), or "" when it is not weak. It gives the length, never
+// the value.
+func weakHostWarning(h validate.HostSecret) string {
+	if !hostsecret.Weak(h.Value) {
+		return ""
+	}
+	return hostsecret.WeakWarning(h.Source, len(h.Value))
 }
 
 // readConfigMap reads a ConfigMap manifest (YAML or JSON).

@@ -5,10 +5,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/ksguard/ksguard/internal/hostsecret"
+	"github.com/ksguard/ksguard/internal/validate"
 )
 
 const (
@@ -220,6 +226,200 @@ func TestEvalRedactsReviewPatch(t *testing.T) {
 	if !strings.Contains(string(review.Response.Patch), "[redacted]") {
 		t.Errorf("the printed patch is not redacted: %s", review.Response.Patch)
 	}
+}
+
+// TestEvalOddSecrets runs eval with secrets that also occur in ordinary
+// text — single letters, JSON syntax, words of every message and document —
+// as the host's, as the document's (drifted) and as both (in sync). The
+// output must be valid JSON and, but for the weak-host warning, the same as
+// with a long random secret: the same messages byte for byte, and the same
+// redacted object and patch. A one-letter secret or a common word cannot be
+// searched for in the whole output (it is in every message), so the test
+// checks the structured fields where a secret would be a value: every
+// jwtSecret line of the printed documents, the annotations that held it.
+func TestEvalOddSecrets(t *testing.T) {
+	const ref, refOther = "Yl3vQ8rTzP0aKc7WmX2bN5dJ9hF4gS6u", "Rz8kD2mQ7wP4xL1nB6vC3jH9tF5yG0sA"
+	hostFile := filepath.Join(t.TempDir(), "host-secret")
+	// manifest is testdata/host-values.yaml with jwtSecret secret, and two
+	// annotations that hold it.
+	manifest := func(secret string) string {
+		q := jsonQuote(t, secret)
+		m := strings.Replace(readFile(t, "testdata/host-values.yaml"), `jwtSecret: "`+testHostSecret+`"`, "jwtSecret: "+q, 1)
+		return strings.Replace(m, "  name: kubesphere-config\n", "  name: kubesphere-config\n  annotations:\n"+
+			"    example.com/note: "+q+"\n"+
+			"    kubectl.kubernetes.io/last-applied-configuration: "+jsonQuote(t, `{"data":{"kubesphere.yaml":"jwtSecret: `+secret+`"}}`)+"\n", 1)
+	}
+	// review is testdata/review-mutate.json with jwtSecret secret.
+	review := func(secret string) string {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(readFile(t, "testdata/review-mutate.json")), &r); err != nil {
+			t.Fatal(err)
+		}
+		data := r["request"].(map[string]any)["object"].(map[string]any)["data"].(map[string]any)
+		data["kubesphere.yaml"] = strings.Replace(data["kubesphere.yaml"].(string), `jwtSecret: "`+testHostSecret+`"`, "jwtSecret: "+jsonQuote(t, secret), 1)
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	run := func(t *testing.T, host, stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		if err := os.WriteFile(hostFile, []byte(host), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runCLI(t, stdin, append(append([]string{"eval"}, args...), "--host-secret-file", hostFile)...)
+		if !json.Valid([]byte(stdout)) {
+			t.Fatalf("stdout is not valid JSON (exit %d, stderr %s):\n%s", code, stderr, stdout)
+		}
+		return code, stdout, stderr
+	}
+	weak := func(host string) string { return hostsecret.WeakWarning("file "+hostFile, len(host)) }
+
+	for _, pos := range []struct {
+		name      string
+		host, doc func(secret string) string // the host value and the document's jwtSecret, given the secret
+	}{
+		{"host, drifted", func(s string) string { return s }, func(string) string { return refOther }},
+		{"document, drifted", func(string) string { return testHostSecret }, func(s string) string { return s }},
+		{"both, in sync", func(s string) string { return s }, func(s string) string { return s }},
+	} {
+		wantCode, wantOut, _ := run(t, pos.host(ref), manifest(pos.doc(ref)), "-f", "-")
+		var want evalOutput
+		if err := json.Unmarshal([]byte(wantOut), &want); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(wantOut, ref) || strings.Contains(wantOut, refOther) {
+			t.Fatalf("%s: the reference output holds its secret:\n%s", pos.name, wantOut)
+		}
+		checkRedacted(t, pos.name+" reference", want)
+		wantReview := map[string]string{}
+		for _, w := range []string{"mutate", "validate"} {
+			_, wantReview[w], _ = run(t, pos.host(ref), review(pos.doc(ref)), "--review", "-", "--webhook", w)
+		}
+
+		for _, s := range []string{"n", "a", "e", `"`, `\`, "kubesphere", "authentication", "true"} {
+			t.Run(pos.name+"/"+s, func(t *testing.T) {
+				code, stdout, _ := run(t, pos.host(s), manifest(pos.doc(s)), "-f", "-")
+				if code != wantCode {
+					t.Errorf("exit status %d, want %d", code, wantCode)
+				}
+				var got evalOutput
+				if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+					t.Fatal(err)
+				}
+				// Every odd secret is weak as a host value; the long
+				// host value of "document, drifted" is not.
+				if host := pos.host(s); hostsecret.Weak([]byte(host)) {
+					i := slices.Index(got.Warnings, weak(host))
+					if i < 0 {
+						t.Errorf("no weak-host warning in %q", got.Warnings)
+					} else {
+						got.Warnings = slices.Delete(got.Warnings, i, i+1)
+					}
+				}
+				if !slices.Equal(got.Denials, want.Denials) || !slices.Equal(got.Warnings, want.Warnings) {
+					t.Errorf("messages differ from the reference's:\n got: %q %q\nwant: %q %q", got.Denials, got.Warnings, want.Denials, want.Warnings)
+				}
+				checkRedacted(t, "output", got)
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("output differs from the reference's:\n%s\nwant\n%s", stdout, wantOut)
+				}
+				for _, w := range []string{"mutate", "validate"} {
+					_, stdout, stderr := run(t, pos.host(s), review(pos.doc(s)), "--review", "-", "--webhook", w)
+					if stdout != wantReview[w] {
+						t.Errorf("--webhook %s: the response differs from the reference's:\n%s\nwant\n%s", w, stdout, wantReview[w])
+					}
+					if wantWarning := hostsecret.Weak([]byte(pos.host(s))); strings.Contains(stderr, weak(pos.host(s))) != wantWarning {
+						t.Errorf("--webhook %s: stderr %q, want the weak-host warning: %v", w, stderr, wantWarning)
+					}
+				}
+			})
+		}
+	}
+}
+
+// checkRedacted fails unless every jwtSecret of out's object and patch is
+// redacted, and so are the annotations that held a secret.
+func checkRedacted(t *testing.T, what string, out evalOutput) {
+	t.Helper()
+	docs := []string{out.Object.Data["kubesphere.yaml"]}
+	for _, op := range out.Patch {
+		docs = append(docs, op.Value.(string))
+	}
+	for _, doc := range docs {
+		n := 0
+		for _, l := range strings.Split(doc, "\n") {
+			if strings.Contains(l, "jwtSecret") {
+				n++
+				if strings.TrimSpace(l) != `jwtSecret: "`+validate.Redacted+`"` {
+					t.Errorf("%s: a jwtSecret is not redacted: %q", what, l)
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d jwtSecret lines, want 1:\n%s", what, n, doc)
+		}
+	}
+	for _, k := range []string{"example.com/note", validate.LastAppliedAnnotation} {
+		if v := out.Object.Annotations[k]; v != validate.Redacted {
+			t.Errorf("%s: annotation %s = %q, want %q", what, k, v, validate.Redacted)
+		}
+	}
+}
+
+// TestEvalWeakHostSecret: a host jwtSecret shorter than KubeSphere's 32
+// characters is one warning in eval's JSON, with its length, never its
+// value; a strong one is none.
+func TestEvalWeakHostSecret(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, host string
+		warned     bool
+	}{
+		{name: "one letter", host: "n", warned: true},
+		{name: "a word", host: "weak-host-value-Zq", warned: true},
+		{name: "31 characters", host: strings.Repeat("q", 31), warned: true},
+		{name: "as KubeSphere generates", host: testHostSecret, warned: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			if err := os.WriteFile(path, []byte(tc.host+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, stdout, stderr := runCLI(t, "", "eval", "-f", "testdata/member.yaml", "--host-secret-file", path)
+			var out evalOutput
+			if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+				t.Fatalf("stdout is not the decision JSON: %v\n%s", err, stdout)
+			}
+			var weak []string
+			for _, w := range out.Warnings {
+				if strings.Contains(w, "is weak") {
+					weak = append(weak, w)
+				}
+			}
+			switch {
+			case !tc.warned && len(weak) > 0:
+				t.Errorf("a strong host value is warned about: %q", weak)
+			case tc.warned && (len(weak) != 1 || weak[0] != hostsecret.WeakWarning("file "+path, len(tc.host))):
+				t.Errorf("weak-host warnings = %q, want one with the length %d", weak, len(tc.host))
+			}
+			if len(tc.host) > 1 && strings.Contains(stdout+stderr, tc.host) {
+				t.Errorf("the output holds the host value")
+			}
+		})
+	}
+}
+
+// jsonQuote returns s as a JSON string, which is also a YAML double-quoted
+// scalar.
+func jsonQuote(t *testing.T, s string) string {
+	t.Helper()
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func readFile(t *testing.T, path string) string {

@@ -94,8 +94,12 @@ func (a *Auditor) Audit(ctx context.Context, cm *corev1.ConfigMap, rec events.Ev
 	fixed := cm.DeepCopy()
 	fixed.Data[validate.ConfigKey] = string(d.Document)
 	if err := a.Client.Update(ctx, fixed, client.FieldOwner("ksguard")); err != nil {
-		rec.Eventf(cm, nil, corev1.EventTypeWarning, "RemediationFailed", "Remediate", "ksguard could not write the fix back: %s", d.Redact(err.Error()))
-		return false, fmt.Errorf("writing the remediation: %s", d.Redact(err.Error()))
+		msg := err.Error()
+		if d.HoldsSecret(msg) { // replaced whole: cutting a short secret out would mangle it
+			msg = "the API server's message is withheld: it contains the text of a jwtSecret"
+		}
+		rec.Eventf(cm, nil, corev1.EventTypeWarning, "RemediationFailed", "Remediate", "ksguard could not write the fix back: %s", msg)
+		return false, fmt.Errorf("writing the remediation: %s", msg)
 	}
 	a.Log.Info("remediated the stored config through the API server", "configmap", cm.Namespace+"/"+cm.Name, "edits", editPaths(d.Edits))
 	rec.Eventf(cm, nil, corev1.EventTypeNormal, "Remediated", "Remediate", "ksguard wrote the policy's edits back: %s", strings.Join(editPaths(d.Edits), ", "))

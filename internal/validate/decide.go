@@ -3,7 +3,6 @@ package validate
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"sync/atomic"
@@ -28,7 +27,7 @@ type Decision struct {
 	// Warnings too, prefixed); empty in enforce mode.
 	Waived []string `json:"-"`
 
-	secrets []string // secret values seen while deciding, for Redact
+	secrets []string // secret values seen while deciding, for HoldsSecret
 }
 
 // PatchOperation is one RFC 6902 operation.
@@ -83,7 +82,7 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 	d := Decision{Denials: []string{}, Warnings: []string{}, Edits: []Edit{}, Patch: []PatchOperation{}, secrets: secrets}
 	r, err := e.policy.Load().eval(ctx, input)
 	if err != nil {
-		return Decision{}, errors.New(d.Redact(err.Error()))
+		return Decision{}, err
 	}
 	d.Denials = append(d.Denials, r.deny...)
 	d.Warnings = append(d.Warnings, r.warn...)
@@ -92,12 +91,6 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 		if err := d.applyEdits(obj, req.Operation); err != nil {
 			d.Denials = append(d.Denials, err.Error())
 		}
-	}
-	for i := range d.Denials {
-		d.Denials[i] = d.Redact(d.Denials[i])
-	}
-	for i := range d.Warnings {
-		d.Warnings[i] = d.Redact(d.Warnings[i])
 	}
 	if e.opts.Mode == ModeWarn && len(d.Denials) > 0 {
 		for _, m := range d.Denials {
@@ -110,8 +103,9 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 }
 
 // input builds the policy input for req. It returns the view of the new
-// object (for the edits) and every secret value seen, for redaction; the
-// input itself holds fingerprints only.
+// object (for the edits) and every secret value seen (for HoldsSecret); the
+// input itself holds fingerprints only, so no message the policy makes can
+// hold a secret, and messages are never searched for one.
 func (e *Evaluator) input(req Request) (map[string]any, *objectView, []string) {
 	obj := viewObject(req.Object, e.fp)
 	old := obj

@@ -242,3 +242,60 @@ func assertNoSecret(t *testing.T, secrets []string, lists ...[]string) {
 		}
 	}
 }
+
+// oddSecrets are secrets that also occur in ordinary text: single letters,
+// YAML and JSON syntax, and words of every message and document.
+var oddSecrets = []string{"n", "a", "e", `"`, `\`, "kubesphere", "authentication", "true", "0123", "jwtSecret"}
+
+// TestMessagesIgnoreSecretSpelling checks that no message depends on how a
+// secret is spelled: with each odd secret as the host's, as the document's
+// (drifted) and as both (in sync), the denials, warnings and edits are those
+// of the same decision with a long random secret, byte for byte, and the
+// edited document is the reference's with the secret in place.
+func TestMessagesIgnoreSecretSpelling(t *testing.T) {
+	const ref, refOther = "Yl3vQ8rTzP0aKc7WmX2bN5dJ9hF4gS6u", "Rz8kD2mQ7wP4xL1nB6vC3jH9tF5yG0sA"
+	doc := func(secret string) string {
+		return "authentication:\n  jwtSecret: " + jsonString(secret) + "\n  oauthOptions:\n    accessTokenMaxAge: 2h\n" +
+			"    clients:\n    - name: kubesphere\n      secret: kubesphere\nmulticluster:\n  clusterRole: member\n  enable: true\n"
+	}
+	ctx := context.Background()
+	for mode, ev := range map[string]*Evaluator{
+		"enforce": newTestEvaluator(t),
+		"warn":    newTestEvaluator(t, func(o *Options) { o.Mode = ModeWarn }),
+	} {
+		for _, pos := range []struct {
+			name      string
+			host, doc func(secret string) string // the host value and the document's jwtSecret, given the secret
+		}{
+			{"host, drifted", func(s string) string { return s }, func(string) string { return refOther }},
+			{"document, drifted", func(string) string { return refOther }, func(s string) string { return s }},
+			{"both, in sync", func(s string) string { return s }, func(s string) string { return s }},
+		} {
+			want, err := ev.Decide(ctx, updateRequest(doc(pos.doc(ref)), pos.host(ref)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range oddSecrets {
+				t.Run(mode+"/"+pos.name+"/"+s, func(t *testing.T) {
+					got, err := ev.Decide(ctx, updateRequest(doc(pos.doc(s)), pos.host(s)))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.Allowed != want.Allowed || !slices.Equal(got.Denials, want.Denials) || !slices.Equal(got.Warnings, want.Warnings) || !slices.Equal(got.Waived, want.Waived) {
+						t.Errorf("messages differ from the reference's:\n got: allowed=%v %q %q\nwant: allowed=%v %q %q",
+							got.Allowed, got.Denials, got.Warnings, want.Allowed, want.Denials, want.Warnings)
+					}
+					gotEdits, _ := json.Marshal(got.Edits)
+					wantEdits, _ := json.Marshal(want.Edits)
+					if string(gotEdits) != string(wantEdits) {
+						t.Errorf("edits = %s, want %s", gotEdits, wantEdits)
+					}
+					wantDoc := strings.Replace(string(want.Document), jsonString(pos.doc(ref)), jsonString(pos.doc(s)), 1)
+					if string(got.Document) != wantDoc {
+						t.Errorf("edited document =\n%s\nwant\n%s", got.Document, wantDoc)
+					}
+				})
+			}
+		}
+	}
+}

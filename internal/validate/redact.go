@@ -2,8 +2,6 @@ package validate
 
 import (
 	"bytes"
-	"sort"
-	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -11,21 +9,58 @@ import (
 // Redacted replaces a secret in output.
 const Redacted = "[redacted]"
 
-// Redact replaces every secret the decision saw (the host's jwtSecret and
-// the jwtSecret values of the objects) in s. Decide applies it to every
-// message; callers apply it to anything else they print.
-func (d *Decision) Redact(s string) string {
-	if !containsAny(s, d.secrets) {
-		return s
+// HoldsSecret reports whether s contains one of the secret values the
+// decision saw (the host's jwtSecret and the jwtSecret values of the
+// objects). Text that holds one is replaced whole (see RedactObject), never
+// cut around the secret: a secret may be one letter or a common word, and
+// cutting it out of text would mangle the text (or its encoding).
+func (d *Decision) HoldsSecret(s string) bool { return containsAny(s, d.secrets) }
+
+// RedactObject returns a copy of cm that can be shown without the secrets
+// the decision saw. Secret values are replaced in the structured object,
+// before anything is encoded, and whole: kubesphere.yaml has its jwtSecret
+// values replaced (RedactDocument); every other data value is redacted the
+// same way and, if it still holds a secret, replaced by Redacted; the
+// last-applied-configuration annotation (a copy of the object) is replaced
+// by Redacted, and so is every other annotation or label value that holds a
+// secret. Nothing else changes.
+func (d *Decision) RedactObject(cm *ConfigMap) *ConfigMap {
+	if cm == nil {
+		return nil
 	}
-	secrets := append([]string(nil), d.secrets...)
-	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, Redacted)
+	out := cm.DeepCopy()
+	for k, v := range out.Data {
+		v = string(RedactDocument([]byte(v)))
+		if k != ConfigKey && d.HoldsSecret(v) {
+			v = Redacted
+		}
+		out.Data[k] = v
+	}
+	for k, v := range out.Annotations {
+		if k == LastAppliedAnnotation || d.HoldsSecret(v) {
+			out.Annotations[k] = Redacted
 		}
 	}
-	return s
+	for k, v := range out.Labels {
+		if d.HoldsSecret(v) {
+			out.Labels[k] = Redacted
+		}
+	}
+	return out
+}
+
+// RedactPatch returns a copy of ops with the jwtSecret values of the
+// documents they carry (every string value) replaced, as RedactDocument
+// does.
+func RedactPatch(ops []PatchOperation) []PatchOperation {
+	out := make([]PatchOperation, len(ops))
+	for i, op := range ops {
+		out[i] = op
+		if s, ok := op.Value.(string); ok {
+			out[i].Value = string(RedactDocument([]byte(s)))
+		}
+	}
+	return out
 }
 
 // RedactDocument returns text, a kubesphere.yaml document, with the value of

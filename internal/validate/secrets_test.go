@@ -12,7 +12,10 @@ import (
 
 // leakSecrets are the secrets the leak test plants. Short and odd ones
 // included: a secret that is also a number, and one with YAML syntax in it.
-var leakSecrets = []string{hostSecret, "member-drifted-secret-7Qx", "0123", "s3cr3t: with colon"}
+// None may occur in a fixed message text (as 0123, the example in the
+// non-string secret's denial, does): messages are searched for them here,
+// and they are secret-free by construction, never by redaction.
+var leakSecrets = []string{hostSecret, "member-drifted-secret-7Qx", "04711", "s3cr3t: with colon"}
 
 // TestNoSecretInAnyOutput feeds known secrets through every path — each test
 // document with the host secret and with drifted secrets, every operation,
@@ -65,7 +68,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					// Fingerprints are random hex: one could hold "0123" by chance.
+					// Fingerprints are random hex: one could hold "04711" by chance.
 					in := fingerprintRE.ReplaceAll(inJSON, []byte("hmac:x"))
 					d, err := ev.Decide(ctx, req)
 					if err != nil {
@@ -117,5 +120,100 @@ func TestRedactDocument(t *testing.T) {
 				t.Errorf("RedactDocument(%q) =\n%q, want\n%q", tc.in, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRedactObject checks the structured redaction of a ConfigMap: values
+// are replaced whole, never cut around a secret, so a secret that is one
+// letter or a common word leaves every other value as it was.
+func TestRedactObject(t *testing.T) {
+	const doc = "authentication:\n  jwtSecret: \"%s\"\n  oauthOptions:\n    accessTokenMaxAge: 0s\n"
+	for _, tc := range []struct {
+		name        string
+		secret      string
+		data        map[string]string // the object's data (kubesphere.yaml aside)
+		annotations map[string]string
+		labels      map[string]string
+		wantData    map[string]string
+		wantAnn     map[string]string
+		wantLabels  map[string]string
+	}{
+		{
+			name: "long secret", secret: hostSecret,
+			data:        map[string]string{"notes": "copied " + hostSecret, "other": "plain"},
+			annotations: map[string]string{LastAppliedAnnotation: "{}", "note": "was " + hostSecret, "owner": "ops"},
+			labels:      map[string]string{"k": hostSecret, "app": "kubesphere"},
+			wantData:    map[string]string{"notes": Redacted, "other": "plain"},
+			wantAnn:     map[string]string{LastAppliedAnnotation: Redacted, "note": Redacted, "owner": "ops"},
+			wantLabels:  map[string]string{"k": Redacted, "app": "kubesphere"},
+		},
+		{
+			// A one-letter secret is in most values: they go whole (too
+			// much is hidden, nothing is mangled); kubesphere.yaml keeps
+			// everything but its jwtSecret values.
+			name: "one letter", secret: "n",
+			data:        map[string]string{"other": "plain"},
+			annotations: map[string]string{"owner": "ops", "note": "enabled"},
+			wantData:    map[string]string{"other": Redacted},
+			wantAnn:     map[string]string{"owner": "ops", "note": Redacted},
+		},
+		{
+			name: "a word of the document", secret: "kubesphere",
+			annotations: map[string]string{"owner": "ops"},
+			labels:      map[string]string{"app": "kubesphere-config"},
+			wantAnn:     map[string]string{"owner": "ops"},
+			wantLabels:  map[string]string{"app": Redacted},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cm := guardedConfigMap(fmt.Sprintf(doc, tc.secret))
+			for k, v := range tc.data {
+				cm.Data[k] = v
+			}
+			cm.Annotations, cm.Labels = tc.annotations, tc.labels
+			before := cm.DeepCopy()
+			d := Decision{secrets: []string{tc.secret}}
+			got := d.RedactObject(cm)
+			if want := fmt.Sprintf(doc, Redacted); got.Data[ConfigKey] != want {
+				t.Errorf("%s = %q, want %q", ConfigKey, got.Data[ConfigKey], want)
+			}
+			delete(got.Data, ConfigKey)
+			if len(got.Data) != len(tc.wantData) || len(got.Annotations) != len(tc.wantAnn) || len(got.Labels) != len(tc.wantLabels) {
+				t.Fatalf("got data %q annotations %q labels %q, want %q %q %q", got.Data, got.Annotations, got.Labels, tc.wantData, tc.wantAnn, tc.wantLabels)
+			}
+			for _, m := range []struct{ got, want map[string]string }{{got.Data, tc.wantData}, {got.Annotations, tc.wantAnn}, {got.Labels, tc.wantLabels}} {
+				for k, v := range m.want {
+					if m.got[k] != v {
+						t.Errorf("%s = %q, want %q", k, m.got[k], v)
+					}
+				}
+			}
+			if !sameContent(cm, before) {
+				t.Error("RedactObject changed its argument")
+			}
+		})
+	}
+	if (&Decision{}).RedactObject(nil) != nil {
+		t.Error("RedactObject(nil) is not nil")
+	}
+}
+
+// TestRedactPatch checks that the documents a patch carries lose their
+// jwtSecret values and nothing else changes.
+func TestRedactPatch(t *testing.T) {
+	const doc = "authentication:\n  jwtSecret: n\n  x: n\n"
+	in := []PatchOperation{
+		{Op: "replace", Path: "/data/kubesphere.yaml", Value: doc},
+		{Op: "add", Path: "/metadata/labels", Value: map[string]any{"a": "b"}},
+	}
+	got := RedactPatch(in)
+	if want := "authentication:\n  jwtSecret: \"" + Redacted + "\"\n  x: n\n"; got[0].Value != want {
+		t.Errorf("document = %q, want %q", got[0].Value, want)
+	}
+	if got[0].Op != "replace" || got[0].Path != "/data/kubesphere.yaml" || got[1].Path != "/metadata/labels" {
+		t.Errorf("operations changed: %+v", got)
+	}
+	if in[0].Value != doc {
+		t.Error("RedactPatch changed its argument")
 	}
 }
