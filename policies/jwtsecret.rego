@@ -35,9 +35,18 @@ violation contains msg if {
 	secret.present
 	not secret.isString
 	msg := sprintf(
-		"jwtSecret at %s (line %d) is not a YAML string (it reads as %s): KubeSphere versions read such values differently (unquoted 0123 is the number 83); write it in quotes",
-		[secret.path, secret.line, secret.tag],
+		"jwtSecret at %s (line %d) is not a YAML string (%s): KubeSphere versions read such values differently (unquoted 0123 is the number 83, and KubeSphere v3 reads unquoted words such as on or off as booleans); write it in quotes",
+		[secret.path, secret.line, reads_as],
 	)
+}
+
+# reads_as says what a jwtSecret that is not a string reads as: YAML 1.2's
+# tag, or YAML 1.1's (KubeSphere v3) where only that one is not a string.
+reads_as := sprintf("it reads as %s", [secret.tag]) if secret.tag != "!!str"
+
+reads_as := sprintf("YAML 1.1, which KubeSphere v3 reads with, makes it %s", [secret.yaml11Tag]) if {
+	secret.tag == "!!str"
+	secret.yaml11Tag != "!!str"
 }
 
 violation contains msg if {

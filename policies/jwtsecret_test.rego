@@ -32,6 +32,15 @@ test_non_string_secret_is_denied if {
 	contains(msg, "is not a YAML string (it reads as !!int)")
 }
 
+test_yaml11_bool_secret_is_denied if {
+	inp := json.patch(base, [
+		{"op": "replace", "path": "/object/settings/jwtSecret/isString", "value": false},
+		{"op": "replace", "path": "/object/settings/jwtSecret/yaml11Tag", "value": "!!bool"},
+	])
+	some msg in admission.deny with input as inp
+	contains(msg, "is not a YAML string (YAML 1.1, which KubeSphere v3 reads with, makes it !!bool)")
+}
+
 test_empty_secret_is_denied if {
 	inp := with_setting("jwtSecret", "empty", true)
 	some msg in admission.deny with input as inp

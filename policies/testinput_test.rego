@@ -9,7 +9,7 @@ host_fp := "hmac:host"
 v3_settings := {
 	"jwtSecret": {
 		"present": true, "path": "authentication.jwtSecret", "keys": ["authentication", "jwtSecret"],
-		"line": 9, "tag": "!!str", "isString": true, "empty": false, "shared": false, "fingerprint": host_fp,
+		"line": 9, "tag": "!!str", "yaml11Tag": "!!str", "isString": true, "empty": false, "shared": false, "fingerprint": host_fp,
 	},
 	"legacyJwtSecret": {"present": false},
 	"accessTokenMaxAge": {

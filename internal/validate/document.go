@@ -91,6 +91,8 @@ func ParseDocument(text []byte) *Document {
 	d.Root = root
 	d.checkDuplicates(root, nil)
 	d.Schema = d.detectSchema()
+	d.checkSchemaHybrid()
+	d.checkDottedKeys(root, nil, map[*yaml.Node]bool{})
 	d.checkGuardedPaths()
 	return d
 }
@@ -185,14 +187,17 @@ func kindName(n *yaml.Node) string {
 	return "node"
 }
 
-// detectSchema tells v4 (authentication.issuer is a mapping) from v3 (an
-// authentication section without one).
+// detectSchema tells v4 (authentication has an issuer key) from v3 (an
+// authentication section without one). An issuer that is null or not a
+// mapping still makes the document v4: KubeSphere v4 reads an empty
+// jwtSecret from it, which the policy refuses, where v3 rules would look
+// for authentication.jwtSecret instead.
 func (d *Document) detectSchema() string {
 	auth, ok := lookup(d.Root, "authentication")
 	if !ok || auth.value.Kind != yaml.MappingNode {
 		return SchemaUnknown
 	}
-	if iss, ok := lookup(auth.value, "issuer"); ok && iss.value.Kind == yaml.MappingNode {
+	if _, ok := lookup(auth.value, "issuer"); ok {
 		return SchemaV4
 	}
 	return SchemaV3

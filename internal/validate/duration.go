@@ -24,7 +24,7 @@ type durationValue struct {
 
 // readDuration interprets a scalar the way KubeSphere v3's viper and
 // mapstructure do (weakly typed, with the string-to-duration hook):
-//   - a YAML string goes through time.ParseDuration ("0", "0s", "2h");
+//   - a YAML string goes through time.ParseDuration ("0", "0s", "2h"), untrimmed;
 //   - an unquoted integer is nanoseconds (7200 is 7.2µs, not two hours);
 //   - an unquoted float is truncated to whole nanoseconds (0.0 is zero);
 //   - null means the 2h default.
@@ -39,7 +39,10 @@ func readDuration(n *yaml.Node) durationValue {
 	}
 	switch n.Tag {
 	case "!!str":
-		d, err := time.ParseDuration(strings.TrimSpace(n.Value))
+		// No trimming: mapstructure's hook hands the string to
+		// time.ParseDuration as it is, and " 0s" or a block scalar's "0s\n"
+		// fails to load.
+		d, err := time.ParseDuration(n.Value)
 		if err != nil {
 			return durationValue{}
 		}

@@ -133,6 +133,15 @@ func (d *Document) verify(out []byte, path Path, value string) error {
 	if !reflect.DeepEqual(want, got) {
 		return fmt.Errorf("the edit would change more than that one value")
 	}
+	// The document as it will be stored must load, and ks-apiserver must
+	// read the new value where it was written.
+	r := readAsKubeSphere(d.Schema, out)
+	if r.err != nil {
+		return fmt.Errorf("%s could still not load the edited document: %s", r.loader, r.err.message)
+	}
+	if got, ok := r.get(path); !ok || fmt.Sprint(got) != value {
+		return fmt.Errorf("%s would not read the new value there (merge keys, aliases or dotted keys decide what it reads)", r.loader)
+	}
 	return nil
 }
 
@@ -141,12 +150,15 @@ func setPath(doc any, path Path, value string) any {
 	if len(path) == 0 {
 		return value
 	}
-	m, ok := doc.(map[string]any)
-	if !ok {
-		m = map[string]any{}
+	switch m := doc.(type) {
+	case map[string]any:
+		m[path[0]] = setPath(m[path[0]], path[1:], value)
+		return m
+	case map[any]any: // a mapping with a key that is not a string
+		m[path[0]] = setPath(m[path[0]], path[1:], value)
+		return m
 	}
-	m[path[0]] = setPath(m[path[0]], path[1:], value)
-	return m
+	return map[string]any{path[0]: setPath(nil, path[1:], value)}
 }
 
 // offset returns the byte offset of a 1-based line and column (columns count

@@ -28,6 +28,21 @@ const (
 	FindingExcessiveAliasing = "excessive-aliasing"
 	// FindingTooLarge: kubesphere.yaml is larger than ksguard reads.
 	FindingTooLarge = "too-large"
+	// FindingUnloadable: the configuration loader of the document's
+	// KubeSphere version cannot load it, so ks-apiserver would not start.
+	FindingUnloadable = "unloadable"
+	// FindingReadDifferently: the loader of the document's KubeSphere
+	// version reads a guarded setting differently from where ksguard finds
+	// it (merge-key order, aliases and the like).
+	FindingReadDifferently = "read-differently"
+	// FindingDottedKey: a key holding dots that viper reads as a path onto a
+	// guarded setting ("authentication.jwtSecret: x" at the top level beats
+	// the nested one).
+	FindingDottedKey = "dotted-key"
+	// FindingSchemaHybrid: authentication holds both v4's issuer and v3's
+	// oauthOptions, so which settings apply depends on the version that
+	// reads it.
+	FindingSchemaHybrid = "schema-hybrid"
 )
 
 // Finding is one thing that makes the document ambiguous or unsafe.

@@ -189,7 +189,11 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 		// An empty document is readable (every setting absent); one with a
 		// syntax error, or that is not a mapping, is not.
 		readable = d.Root != nil || len(d.Findings) == 0
-		settings = d.Settings(fp).input()
+		s := d.Settings(fp)
+		if document != nil { // not for an alias bomb
+			findings = append(findings, d.checkLoader(s, fp)...)
+		}
+		settings = s.input()
 	}
 	findingsIn := make([]any, len(findings))
 	for i, f := range findings {

@@ -20,8 +20,12 @@ type SecretSetting struct {
 	// Tag is the YAML tag of the value: "!!str" for a string, "!!int" for an
 	// unquoted 0123, and so on.
 	Tag string `json:"tag"`
-	// IsString is true when the value is a YAML string, the only form every
-	// KubeSphere version reads the same way.
+	// YAML11Tag is the tag YAML 1.1 resolves the value to (KubeSphere v3
+	// reads with yaml.v2): "!!bool" for a plain yes, On or n, "!!int" for a
+	// plain 0123.
+	YAML11Tag string `json:"yaml11Tag"`
+	// IsString is true when the value is a string under both YAML 1.1 and
+	// 1.2, the only form every KubeSphere version reads the same way.
 	IsString bool `json:"isString"`
 	// Empty is true for an empty string.
 	Empty bool `json:"empty"`
@@ -85,7 +89,7 @@ func (s Settings) input() map[string]any {
 func (s SecretSetting) input() map[string]any {
 	return map[string]any{
 		"present": s.Present, "path": s.Path, "keys": []string(s.Keys), "line": s.Line, "tag": s.Tag,
-		"isString": s.IsString, "empty": s.Empty, "shared": s.Shared, "fingerprint": s.Fingerprint,
+		"yaml11Tag": s.YAML11Tag, "isString": s.IsString, "empty": s.Empty, "shared": s.Shared, "fingerprint": s.Fingerprint,
 	}
 }
 
@@ -156,7 +160,8 @@ func (d *Document) secretSetting(path Path, fp *Fingerprinter) SecretSetting {
 	}
 	s.Present, s.Line, s.Tag, s.Shared = true, f.value.Line, f.value.Tag, f.shared
 	if f.value.Kind == yaml.ScalarNode {
-		s.IsString = f.value.Tag == "!!str"
+		s.YAML11Tag = yaml11Tag(f.value)
+		s.IsString = f.value.Tag == "!!str" && s.YAML11Tag == "!!str"
 		s.Empty = s.IsString && f.value.Value == ""
 		s.Fingerprint = fp.Sum([]byte(f.value.Value))
 	}

@@ -39,8 +39,20 @@ func Applies(doc []byte, schema string) bool {
 		if !strings.EqualFold(k, "authentication") {
 			continue
 		}
-		auth, _ := v.(map[string]any)
-		for ak := range auth {
+		var keys []string
+		switch auth := v.(type) {
+		case map[string]any:
+			for ak := range auth {
+				keys = append(keys, ak)
+			}
+		case map[any]any: // a mapping with keys that are not strings
+			for ak := range auth {
+				if s, ok := ak.(string); ok {
+					keys = append(keys, s)
+				}
+			}
+		}
+		for _, ak := range keys {
 			issuer = issuer || strings.EqualFold(ak, "issuer")
 			oauth = oauth || strings.EqualFold(ak, "oauthOptions")
 		}
@@ -135,6 +147,7 @@ func Run(t *testing.T, schema string, load Loader) {
 	}
 	var checked, allowed, unsafe, over int
 	overBy := map[string]int{}
+	examples := map[string][]string{}
 	for _, c := range Cases() {
 		if !Applies([]byte(c.Doc), schema) {
 			continue
@@ -153,7 +166,11 @@ func Run(t *testing.T, schema string, load Loader) {
 		}
 		if r.OverDenied {
 			over++
-			overBy[messageKind(r.Denial)]++
+			kind := messageKind(r.Denial)
+			overBy[kind]++
+			if len(examples[kind]) < 3 {
+				examples[kind] = append(examples[kind], c.Name)
+			}
 		}
 		if c.Host == StrongHost && strings.Contains(r.Denial, c.Host) {
 			t.Errorf("%s: the denial shows the host's secret", c.Name)
@@ -167,7 +184,7 @@ func Run(t *testing.T, schema string, load Loader) {
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		t.Logf("  over-denied %4d: %s", overBy[k], k)
+		t.Logf("  over-denied %4d: %s (e.g. %s)", overBy[k], k, strings.Join(examples[k], ", "))
 	}
 	if checked < 1000 {
 		t.Fatalf("only %d documents checked: the corpus is not being generated", checked)

@@ -202,7 +202,7 @@ func variants(schema string) []variant {
 	}
 	vs := []variant{
 		{"dotted-top-secret", appendText(secPath + ": another-secret\n")},
-		{"dotted-top-secret-same", func(doc, h string) string { return appendText(secPath + `: "` + dqEscape(h) + "\"\n")(doc, h) }},
+		{"dotted-top-secret-same", func(doc, h string) string { return appendText(secPath+`: "`+dqEscape(h)+"\"\n")(doc, h) }},
 		{"dotted-top-age", appendText(agePath + ": 2h\n")},
 		{"dotted-top-age-zero", appendText(agePath + ": 0s\n")},
 		{"dotted-top-null", appendText(agePath + ":\n")},
@@ -260,7 +260,9 @@ func variants(schema string) []variant {
 		{"doc-end", appendText("...\n")},
 		{"two-documents", appendText("---\nauthentication:\n  jwtSecret: another-secret\n")},
 		{"yaml-directive", prependText("%YAML 1.1\n---\n")},
-		{"tag-map", func(doc, _ string) string { return strings.Replace(doc, "authentication:\n", "authentication: !!map\n", 1) }},
+		{"tag-map", func(doc, _ string) string {
+			return strings.Replace(doc, "authentication:\n", "authentication: !!map\n", 1)
+		}},
 		{"comments", func(doc, _ string) string { return strings.ReplaceAll(doc, ":\n", ": # c\n") }},
 		{"tab-after-colon", func(doc, _ string) string { return strings.Replace(doc, "jwtSecret: ", "jwtSecret:\t", 1) }},
 	}

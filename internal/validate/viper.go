@@ -1,0 +1,235 @@
+package validate
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// This file reproduces what viper does between the YAML library and
+// mapstructure when ks-apiserver loads kubesphere.yaml: key case folding,
+// flattening, the longest-dotted-prefix-first lookup, and the rebuilt
+// settings map that Unmarshal decodes. Ported from spf13/viper v1.4.0
+// (KubeSphere v3.4.1) and v1.18.2 (v4.1.3), util.go insensitiviseMap and
+// viper.go AllKeys, flattenAndMergeMap, searchMapWithPathPrefixes /
+// searchIndexableWithPathPrefixes, AllSettings and deepSearch (MIT licence).
+// Only the config-file layer exists here: KubeSphere sets no viper defaults,
+// overrides or flags, and environment overrides are doctor's business.
+//
+// Where viper depends on Go's random map order (two keys that differ only by
+// case, or a dotted key that is also a section), this port picks one order;
+// the document checks report such documents as ambiguous before the reading
+// matters.
+
+// viperFlavor is what differs between the two viper versions.
+type viperFlavor struct {
+	// indexable: lookups descend into lists by index (v1.18).
+	indexable bool
+	// nullEndsSearch: a null value at the longest prefix ends the lookup
+	// (v1.4); v1.18 goes on with shorter prefixes.
+	nullEndsSearch bool
+}
+
+var (
+	viperV14  = viperFlavor{nullEndsSearch: true}
+	viperV118 = viperFlavor{indexable: true}
+)
+
+// castToString is spf13/cast's ToString for the key types the YAML libraries
+// produce.
+func castToString(k any) string {
+	switch v := k.(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	case bool:
+		return strconv.FormatBool(v)
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case fmt.Stringer:
+		return v.String()
+	}
+	return ""
+}
+
+// toStringMap is cast.ToStringMap for the maps the YAML libraries produce.
+func toStringMap(v any) (map[string]any, bool) {
+	switch m := v.(type) {
+	case map[string]any:
+		return m, true
+	case map[any]any:
+		out := make(map[string]any, len(m))
+		keys := make([]any, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return castToString(keys[i]) < castToString(keys[j]) })
+		for _, k := range keys {
+			out[castToString(k)] = m[k]
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// insensitivise lower-cases every key of m, at every depth, as viper does
+// after reading the file. Of keys that differ only by case, one written with
+// capitals replaces the all-lower-case one (in viper's loop the lower-case
+// key is re-set with whatever value it holds when visited).
+func (f viperFlavor) insensitivise(m map[string]any) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		li, lj := keys[i] == strings.ToLower(keys[i]), keys[j] == strings.ToLower(keys[j])
+		if li != lj {
+			return li // lower-case keys first, so that a capitalised twin wins
+		}
+		return keys[i] < keys[j]
+	})
+	for _, key := range keys {
+		val := f.insensitiviseValue(m[key])
+		lower := strings.ToLower(key)
+		if key != lower {
+			delete(m, key)
+		}
+		m[lower] = val
+	}
+}
+
+func (f viperFlavor) insensitiviseValue(val any) any {
+	switch v := val.(type) {
+	case map[any]any:
+		sm, _ := toStringMap(v)
+		f.insensitivise(sm)
+		return sm
+	case map[string]any:
+		f.insensitivise(v)
+	case []any:
+		if f.indexable { // v1.18 also folds the maps inside lists
+			for i := range v {
+				v[i] = f.insensitiviseValue(v[i])
+			}
+		}
+	}
+	return val
+}
+
+// allKeys is viper's AllKeys over the config layer: every leaf's dotted
+// path, in a fixed order.
+func allKeys(config map[string]any) []string {
+	shadow := map[string]bool{}
+	flatten(shadow, config, "")
+	keys := make([]string, 0, len(shadow))
+	for k := range shadow {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func flatten(shadow map[string]bool, m map[string]any, prefix string) {
+	if prefix != "" && shadow[prefix] {
+		return
+	}
+	if prefix != "" {
+		prefix += "."
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		full := prefix + k
+		m2, isMap := toStringMap(m[k])
+		if !isMap {
+			shadow[strings.ToLower(full)] = true
+			continue
+		}
+		flatten(shadow, m2, full)
+	}
+}
+
+// search is viper's lookup of a key path in the config layer: the longest
+// dotted prefix of path that is a key wins, then the rest is looked up below
+// it the same way.
+func (f viperFlavor) search(source any, path []string) any {
+	if len(path) == 0 {
+		return source
+	}
+	for i := len(path); i > 0; i-- {
+		prefix := strings.ToLower(strings.Join(path[:i], "."))
+		var next any
+		var ok bool
+		switch s := source.(type) {
+		case map[string]any:
+			next, ok = s[prefix]
+		case []any:
+			if !f.indexable {
+				break
+			}
+			if idx, err := strconv.Atoi(prefix); err == nil && idx >= 0 && idx < len(s) {
+				next, ok = s[idx], true
+			}
+		}
+		if !ok {
+			continue
+		}
+		if i == len(path) {
+			if next != nil || f.nullEndsSearch {
+				return next
+			}
+			continue
+		}
+		var val any
+		if m, isMap := toStringMap(next); isMap {
+			val = f.search(m, path[i:])
+		} else if l, isList := next.([]any); isList && f.indexable {
+			val = f.search(l, path[i:])
+		}
+		if val != nil {
+			return val
+		}
+	}
+	return nil
+}
+
+// allSettings is viper's AllSettings: every key's value, looked up as Get
+// does, set into a fresh nested map. It is what Unmarshal decodes.
+func (f viperFlavor) allSettings(config map[string]any) map[string]any {
+	m := map[string]any{}
+	for _, k := range allKeys(config) {
+		path := strings.Split(k, ".")
+		value := f.search(config, path)
+		if value == nil {
+			continue
+		}
+		deepest := deepSearch(m, path[:len(path)-1])
+		deepest[strings.ToLower(path[len(path)-1])] = value
+	}
+	return m
+}
+
+// deepSearch returns the map at path in m, creating (or replacing values
+// with) maps on the way, as viper's does.
+func deepSearch(m map[string]any, path []string) map[string]any {
+	for _, k := range path {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	return m
+}
