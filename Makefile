@@ -31,9 +31,20 @@ IMAGE ?= ksguard:$(VERSION)
 docker-build: ## Build the container image IMAGE (needs a Docker engine).
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
+# The differential tests against KubeSphere's own configuration loaders: one
+# module per KubeSphere version, because each pins its own viper.
+PARITY_MODULES := test/parity/ks3 test/parity/ks4
+
 .PHONY: test
-test: lint envtest helm ## Lint, build the Kubernetes test binaries and helm if missing, run every test (unit, Rego, fuzz seeds, e2e, chart).
+test: lint envtest helm parity ## Lint, build the Kubernetes test binaries and helm if missing, run every test (unit, Rego, fuzz seeds, parity, e2e, chart).
 	KUBEBUILDER_ASSETS=$(abspath $(K8S_BIN)) HELM=$(abspath $(HELM)) $(GO) test -count=1 ./...
+
+.PHONY: parity
+parity: ## Run the differential tests: ksguard's decisions against KubeSphere v3.4.1's and v4.1.3's own loaders (corpus and fuzz seeds).
+	for m in $(PARITY_MODULES); do \
+	  out=$$(cd $$m && $(GO) test -count=1 -v -run 'TestParity|FuzzParity' . 2>&1) || { echo "$$out"; exit 1; }; \
+	  echo "$$out" | grep -E 'loader:|over-denied|^ok'; \
+	done
 
 .PHONY: e2e
 e2e: envtest ## Run only the end-to-end tests (ksguard serve behind a real kube-apiserver and etcd).
@@ -50,16 +61,18 @@ lint: ## gofmt and go vet.
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd test/certmanager && $(GO) vet ./...
+	for m in $(PARITY_MODULES); do (cd $$m && $(GO) vet ./...); done
 
 .PHONY: rego-test
 rego-test: ## Run only the Rego policy tests.
 	$(GO) test -count=1 -run TestRego -v ./policies/
 
 .PHONY: fuzz
-fuzz: ## Fuzz the parser and the editor for FUZZTIME each.
+fuzz: ## Fuzz the parser, the editor, the decision and the parity with KubeSphere's loaders for FUZZTIME each.
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDocument$$' -fuzztime $(FUZZTIME) ./internal/validate/
 	$(GO) test -run '^$$' -fuzz '^FuzzSet$$' -fuzztime $(FUZZTIME) ./internal/validate/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./internal/validate/
+	for m in $(PARITY_MODULES); do (cd $$m && $(GO) test -run '^$$' -fuzz '^FuzzParity$$' -fuzztime $(FUZZTIME) .); done
 
 .PHONY: bench
 bench: ## Run the decision benchmarks.

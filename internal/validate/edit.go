@@ -77,6 +77,12 @@ func (d *Document) Set(path Path, value string) ([]byte, error) {
 		}
 		inFlow := m.Style&yaml.FlowStyle != 0
 		if i == len(path)-1 {
+			if start, ok := d.emptyFlowCollection(e.value); ok {
+				// {} or []: viper reads the default (2h) or cannot load it;
+				// the two bytes are the value's whole text.
+				out, err = d.splice(start, start+2, rendered), nil
+				break
+			}
 			if e.value.Kind != yaml.ScalarNode {
 				return fail(e.value.Line, "the value is a %s, not a scalar", kindName(e.value))
 			}
@@ -295,6 +301,22 @@ func (d *Document) replaceScalar(n *yaml.Node, rendered string, inFlow bool) ([]
 		rendered = " " + rendered // an empty value right after "key:"
 	}
 	return d.splice(start, end, rendered), nil
+}
+
+// emptyFlowCollection reports whether n is written "{}" or "[]" (no
+// anchor, no tag), and where.
+func (d *Document) emptyFlowCollection(n *yaml.Node) (int, bool) {
+	if (n.Kind != yaml.MappingNode && n.Kind != yaml.SequenceNode) || len(n.Content) > 0 || n.Style&yaml.FlowStyle == 0 || n.Anchor != "" {
+		return 0, false
+	}
+	off := d.offset(n.Line, n.Column)
+	if off < 0 || off+2 > len(d.Text) {
+		return 0, false
+	}
+	if t := string(d.Text[off : off+2]); t != "{}" && t != "[]" {
+		return 0, false
+	}
+	return off, true
 }
 
 // replaceNull replaces the null value of key with a mapping holding keys.
