@@ -72,7 +72,7 @@ fuzz: ## Fuzz the parser, the editor, the decision and the parity with KubeSpher
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDocument$$' -fuzztime $(FUZZTIME) ./internal/validate/
 	$(GO) test -run '^$$' -fuzz '^FuzzSet$$' -fuzztime $(FUZZTIME) ./internal/validate/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./internal/validate/
-	for m in $(PARITY_MODULES); do (cd $$m && $(GO) test -run '^$$' -fuzz '^FuzzParity$$' -fuzztime $(FUZZTIME) .); done
+	for m in $(PARITY_MODULES); do (cd $$m && $(GO) test -run '^$$' -fuzz '^FuzzParity$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s .); done
 
 .PHONY: bench
 bench: ## Run the decision benchmarks.

@@ -82,7 +82,7 @@ func Cases() []Case {
 		// Every secret form of every host, with a zero and a 2h age.
 		for _, h := range hosts {
 			for _, sf := range secretForms {
-				for _, age := range []string{" 0s", " 2h"} {
+				for _, age := range []string{" 0s", " 2h", "ABSENT"} {
 					cs = append(cs, Case{
 						Name: fmt.Sprintf("%s/secret=%s/age=%q/host=%q", t.name, sf.name, age, h),
 						Doc:  fill(t.text, sf.write(h, secretIndent(t.name)), age),
@@ -93,7 +93,7 @@ func Cases() []Case {
 		}
 		// Every age form, with a strong secret and with a YAML 1.1 word.
 		for _, age := range ageForms {
-			for _, h := range []string{StrongHost, "yes"} {
+			for _, h := range []string{StrongHost, "yes", "0123"} {
 				cs = append(cs, Case{
 					Name: fmt.Sprintf("%s/age=%q/host=%q", t.name, age, h),
 					Doc:  fill(t.text, ` "`+h+`"`, age),
@@ -112,7 +112,7 @@ func Cases() []Case {
 		// Structural variants, each with a few secret and age forms.
 		for _, v := range variants(t.name) {
 			for _, age := range []string{" 0s", " 2h", " 0", "ABSENT"} {
-				for _, h := range []string{StrongHost, "On"} {
+				for _, h := range []string{StrongHost, "On", "0123"} {
 					doc := fill(t.text, ` "`+h+`"`, age)
 					cs = append(cs, Case{
 						Name: fmt.Sprintf("%s/%s/age=%q/host=%q", t.name, v.name, age, h),
