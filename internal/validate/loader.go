@@ -238,3 +238,17 @@ func typeDescription(t reflect.Type) string {
 	}
 	return "its type"
 }
+
+// ReadAsKubeSphere returns what ks-apiserver of schema (SchemaV4, else v3)
+// reads from text, a kubesphere.yaml document: its jwtSecret and
+// accessTokenMaxAge, or an error saying why it cannot load the document (the
+// error never holds a value from it). It is the reading every decision
+// rests on, exported for the differential tests against KubeSphere's own
+// loaders.
+func ReadAsKubeSphere(schema string, text []byte) (jwtSecret string, accessTokenMaxAge time.Duration, err error) {
+	r := readAsKubeSphere(schema, text)
+	if r.err != nil {
+		return "", 0, errors.New(r.err.message)
+	}
+	return r.jwtSecret, r.accessTokenMaxAge, nil
+}

@@ -136,6 +136,38 @@ func (k *Checker) Check(doc []byte, host string, load Loader) (Result, error) {
 	return r, nil
 }
 
+// CompareReading compares ksguard's own reading of doc as KubeSphere of
+// schema (validate.ReadAsKubeSphere, the reading its decisions rest on) with
+// the real loader's: the same jwtSecret and accessTokenMaxAge, or both
+// failing to load. It returns what differs, or "". Documents with keys that
+// differ only by case, or dotted keys on a guarded path, are skipped: viper
+// folds and flattens them in Go's random map order, so the real loader's own
+// reading changes from run to run (ksguard refuses them).
+func (k *Checker) CompareReading(doc []byte, schema string, load Loader) string {
+	for _, f := range validate.ParseDocument(doc).Findings {
+		if f.Kind == validate.FindingCaseVariantKey || f.Kind == validate.FindingDottedKey {
+			return ""
+		}
+	}
+	vs := validate.SchemaV3
+	if schema == V4 {
+		vs = validate.SchemaV4
+	}
+	gotSecret, gotAge, gotErr := validate.ReadAsKubeSphere(vs, doc)
+	wantSecret, wantAge, wantErr := load(doc)
+	switch {
+	case (gotErr != nil) != (wantErr != nil):
+		return fmt.Sprintf("ksguard's load error %v, the loader's %v", gotErr, wantErr)
+	case gotErr != nil:
+		return ""
+	case gotSecret != wantSecret:
+		return fmt.Sprintf("jwtSecret %q, the loader reads %q", gotSecret, wantSecret)
+	case gotAge != wantAge:
+		return fmt.Sprintf("accessTokenMaxAge %v, the loader reads %v", gotAge, wantAge)
+	}
+	return ""
+}
+
 // Run checks every case of the corpus that schema's loader reads, fails t
 // for each unsafe allow, and logs the figures: cases, allows, denials, and
 // over-denials grouped by ksguard's message.
@@ -145,7 +177,7 @@ func Run(t *testing.T, schema string, load Loader) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var checked, allowed, unsafe, over int
+	var checked, allowed, unsafe, over, misread int
 	overBy := map[string]int{}
 	examples := map[string][]string{}
 	for _, c := range Cases() {
@@ -159,6 +191,10 @@ func Run(t *testing.T, schema string, load Loader) {
 		}
 		if r.Allowed {
 			allowed++
+		}
+		if why := k.CompareReading([]byte(c.Doc), schema, load); why != "" {
+			misread++
+			t.Errorf("ksguard's reading differs from the loader's for %s: %s", c.Name, why)
 		}
 		if r.Unsafe != "" {
 			unsafe++
@@ -176,8 +212,8 @@ func Run(t *testing.T, schema string, load Loader) {
 			t.Errorf("%s: the denial shows the host's secret", c.Name)
 		}
 	}
-	t.Logf("%s loader: %d documents checked, %d allowed, %d denied, %d unsafe allows, %d over-denials",
-		schema, checked, allowed, checked-allowed, unsafe, over)
+	t.Logf("%s loader: %d documents checked, %d allowed, %d denied, %d unsafe allows, %d over-denials, %d misread",
+		schema, checked, allowed, checked-allowed, unsafe, over, misread)
 	kinds := make([]string, 0, len(overBy))
 	for k := range overBy {
 		kinds = append(kinds, k)
