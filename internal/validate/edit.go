@@ -172,10 +172,13 @@ func setPath(doc any, path Path, value string) any {
 func (d *Document) offset(line, col int) int {
 	if d.lineStarts == nil {
 		d.lineStarts = append(d.lineStarts, 0)
-		for i, b := range d.Text {
-			if b == '\n' {
-				d.lineStarts = append(d.lineStarts, i+1)
+		for i := 0; i < len(d.Text); {
+			if n := lineBreak(d.Text, i); n > 0 {
+				i += n
+				d.lineStarts = append(d.lineStarts, i)
+				continue
 			}
+			i++
 		}
 	}
 	if line < 1 || line > len(d.lineStarts) || col < 1 {
@@ -183,7 +186,7 @@ func (d *Document) offset(line, col int) int {
 	}
 	off := d.lineStarts[line-1]
 	for c := 1; c < col; c++ {
-		if off >= len(d.Text) || d.Text[off] == '\n' {
+		if off >= len(d.Text) || lineBreak(d.Text, off) > 0 {
 			return -1
 		}
 		_, size := utf8.DecodeRune(d.Text[off:])
@@ -192,10 +195,31 @@ func (d *Document) offset(line, col int) int {
 	return off
 }
 
-// eol is the document's line ending.
+// lineBreak returns the length of the line break at t[i:], or 0. The YAML
+// library breaks lines at LF, CRLF, a lone CR, and the Unicode NEL, LS and PS.
+func lineBreak(t []byte, i int) int {
+	switch {
+	case t[i] == '\n':
+		return 1
+	case t[i] == '\r':
+		if i+1 < len(t) && t[i+1] == '\n' {
+			return 2
+		}
+		return 1
+	case bytes.HasPrefix(t[i:], []byte("\u0085")):
+		return 2
+	case bytes.HasPrefix(t[i:], []byte("\u2028")), bytes.HasPrefix(t[i:], []byte("\u2029")):
+		return 3
+	}
+	return 0
+}
+
+// eol is the document's line ending: its first line break.
 func (d *Document) eol() string {
-	if bytes.Contains(d.Text, []byte("\r\n")) {
-		return "\r\n"
+	for i := range d.Text {
+		if n := lineBreak(d.Text, i); n > 0 {
+			return string(d.Text[i : i+n])
+		}
 	}
 	return "\n"
 }
@@ -263,7 +287,7 @@ func (d *Document) scalarSpan(n *yaml.Node, inFlow bool) (start, end int, err er
 		return 0, 0, fmt.Errorf("the value at line %d is a block scalar (| or >)", n.Line)
 	}
 	end = valueStart
-	for end < len(t) && t[end] != '\n' && t[end] != '\r' {
+	for end < len(t) && lineBreak(t, end) == 0 {
 		c := t[end]
 		if c == '#' && end > valueStart && (t[end-1] == ' ' || t[end-1] == '\t') {
 			break
@@ -370,7 +394,7 @@ func (d *Document) insert(m, parentKey *yaml.Node, keys Path, rendered string) (
 	block := nestedBlock(first.Column-1, step, keys, rendered, eol)
 	if parentKey == nil {
 		// Top level: append at the end of the document.
-		if len(d.Text) > 0 && d.Text[len(d.Text)-1] != '\n' {
+		if !bytes.HasSuffix(d.Text, []byte(eol)) {
 			block = eol + block
 		}
 		return d.splice(len(d.Text), len(d.Text), block), nil
