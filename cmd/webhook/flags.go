@@ -127,6 +127,7 @@ type serveFlags struct {
 	zap              crzap.Options
 	restartTarget    string
 	restartInterval  time.Duration
+	configHashKey    string
 	remediate        bool
 	leaderElect      bool
 	leaderElectionID string
@@ -157,6 +158,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.reloadPoll, "file-poll-interval", filewatch.DefaultPollInterval, "how often --policy-dir and --host-secret-file are read again besides on file events")
 	fs.StringVar(&f.restartTarget, "restart-target", restart.TargetAuto, "Deployment to roll when the stored config changes: auto (ks-apiserver, else ks-agent, in the guarded namespace), NAMESPACE/NAME, or none")
 	fs.DurationVar(&f.restartInterval, "restart-min-interval", 10*time.Second, "how long the stored config must stay unchanged before the target is rolled: a burst of writes rolls once")
+	fs.StringVar(&f.configHashKey, "config-hash-key-file", "", "file holding the key (at least 16 random bytes; a mounted Secret's key) of the config hash the restart signal records on the Deployment and ksguard_config_info exports; required unless --restart-target=none")
 	fs.BoolVar(&f.remediate, "remediate", false, "write the policy's edits (accessTokenMaxAge 0s) back to a stored config that needs them, through the API server")
 	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect one replica to run the restart controller and the audit (the webhooks run on every replica)")
 	fs.StringVar(&f.leaderElectionID, "leader-election-id", "ksguard.io", "name of the Lease used for leader election")
@@ -202,6 +204,10 @@ func (f *serveFlags) check() error {
 			return fmt.Errorf("%w (or auto, or none)", err)
 		}
 		f.target = restart.Target{Key: key}
+	}
+	if f.target.Mode != restart.TargetNone && f.configHashKey == "" {
+		return fmt.Errorf("--restart-target=%s needs --config-hash-key-file: the config holds the jwtSecret, so the hash recorded on the Deployment must be keyed, or whoever can read Deployments could test guesses of the secret against it. "+
+			"Give a file holding at least %d random bytes that every replica shares (the chart mounts one from a Secret it creates; locally: head -c 32 /dev/urandom > key), or turn the restart signal off with --restart-target=none", f.restartTarget, restart.MinKeyBytes)
 	}
 	if f.tlsSecret != "" {
 		if f.tlsSecretKey, err = parseKey("tls-secret", f.tlsSecret); err != nil {

@@ -8,8 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"sync/atomic"
 
 	"github.com/go-logr/logr"
+	"github.com/go-logr/zapr"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
@@ -58,20 +63,87 @@ func runServe(args []string, stderr io.Writer) int {
 		return exitError
 	}
 	f.zap.DestWriter = stderr
-	log := crzap.New(crzap.UseFlagOptions(&f.zap))
+	unsent := &unsentEvents{}
+	log, decisions := newLoggers(&f.zap, unsent)
 	ctrl.SetLogger(log)
 	klog.SetLogger(log.WithName("client-go"))
 
-	if err := serve(ctrl.SetupSignalHandler(), &f, log); err != nil {
+	ctx := ctrl.SetupSignalHandler()
+	go func() {
+		<-ctx.Done()
+		unsent.stopping.Store(true)
+	}()
+	err := serve(ctx, &f, log, decisions)
+	if n := unsent.writes.Load(); n > 0 {
+		log.Info("some Events could not be sent before ksguard stopped (the shutdown cancelled their writes)", "failedWrites", n)
+	}
+	if err != nil {
 		log.Error(err, "ksguard serve stopped")
 		return exitError
 	}
 	return exitAllowed
 }
 
+// newLoggers builds ksguard's logger from the --zap-* flags, and beside it
+// the decision logger: the same output, level and encoding, but never
+// sampled. In production mode controller-runtime's zap drops repeats of a
+// message beyond 100 a second (and keeps one in 100); other lines may be
+// sampled, but an admission decision is an audit record, so every one is
+// written. The main logger also leaves out, once ksguard is stopping,
+// client-go's errors about Events it could not write, counting them in
+// unsent instead (see unsentEvents).
+func newLoggers(o *crzap.Options, unsent *unsentEvents) (log, decisions logr.Logger) {
+	var unsampled zapcore.Core
+	raw := crzap.NewRaw(crzap.UseFlagOptions(o), crzap.RawZapOpts(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		unsampled = c // the caller's options come before crzap wraps the core in its sampler
+		return c
+	})))
+	decisionRaw := raw.WithOptions(zap.WrapCore(func(zapcore.Core) zapcore.Core { return unsampled }))
+	raw = raw.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return unsentEventsCore{Core: c, unsent: unsent} }))
+	return zapr.NewLogger(raw), zapr.NewLogger(decisionRaw)
+}
+
+// unsentEventsPrefix starts client-go's messages for an Event it could not
+// write (tools/events and tools/record: "Unable to write event (may retry
+// after sleeping)", "… (broadcaster is shut down)", "… (retry limit
+// exceeded!)").
+const unsentEventsPrefix = "Unable to write event"
+
+// unsentEvents counts the Event writes that failed while ksguard stopped.
+// controller-runtime stops its event broadcasters last and cancels the
+// writes still in flight; client-go then logs each at error level, with a
+// stack trace, although nothing is wrong. Those lines are left out and
+// counted, and ksguard ends with one summary line.
+type unsentEvents struct {
+	stopping atomic.Bool  // set when the shutdown starts
+	writes   atomic.Int64 // failed writes left out of the log
+}
+
+// unsentEventsCore is a zap core that leaves out client-go's lines about
+// Events it could not write once ksguard is stopping, and counts them.
+// Before that, they are logged as they are.
+type unsentEventsCore struct {
+	zapcore.Core
+	unsent *unsentEvents
+}
+
+// With adds fields to the core, keeping the filter.
+func (c unsentEventsCore) With(fields []zapcore.Field) zapcore.Core {
+	return unsentEventsCore{Core: c.Core.With(fields), unsent: c.unsent}
+}
+
+// Check leaves out and counts a failed Event write during the shutdown.
+func (c unsentEventsCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if e.Level >= zapcore.ErrorLevel && strings.HasPrefix(e.Message, unsentEventsPrefix) && c.unsent.stopping.Load() {
+		c.unsent.writes.Add(1)
+		return ce
+	}
+	return c.Core.Check(e, ce)
+}
+
 // serve builds the manager with the webhook server and runs it until ctx
-// is done.
-func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
+// is done. decisions is the unsampled logger of the webhooks' decisions.
+func serve(ctx context.Context, f *serveFlags, log, decisions logr.Logger) error {
 	opts := f.opts
 	policy, digest, err := f.policy.loadPolicy(ctx)
 	if err != nil {
@@ -82,6 +154,12 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 		return err
 	}
 	ev := validate.NewEvaluator(policy, opts, fp)
+	var hasher *restart.Hasher // none: no config hash is published
+	if f.configHashKey != "" {
+		if hasher, err = restart.ReadKeyFile(f.configHashKey); err != nil {
+			return fmt.Errorf("--config-hash-key-file: %w", err)
+		}
+	}
 
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
@@ -187,6 +265,7 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 		Guarded:     types.NamespacedName{Namespace: opts.GuardedNamespace, Name: opts.GuardedName},
 		Target:      f.target,
 		MinInterval: f.restartInterval,
+		Hasher:      hasher,
 		Log:         log.WithName("restart"),
 	}
 	if err := rec.SetupWithManager(mgr); err != nil {
@@ -195,7 +274,7 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 
 	hooks := mgr.GetWebhookServer()
 	for _, w := range []admission.Webhook{admission.Mutating, admission.Validating} {
-		hooks.Register("/"+string(w), &webhook.Handler{Webhook: w, Decider: ev, Host: host.HostSecret, Log: log.WithName("decision")})
+		hooks.Register("/"+string(w), &webhook.Handler{Webhook: w, Decider: ev, Host: host.HostSecret, Log: decisions.WithName("decision")})
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
@@ -216,7 +295,7 @@ func serve(ctx context.Context, f *serveFlags, log logr.Logger) error {
 	log.Info("starting ksguard", "version", version, "mode", opts.Mode, "onMissingHost", opts.OnMissingHost,
 		"guarded", opts.GuardedNamespace+"/"+opts.GuardedName, "policies", policySource(f.policy.policyDir, policy),
 		"hostSecret", hostSourceName(f), "hostSecretAvailable", hs.Value != nil,
-		"restartTarget", f.restartTarget, "restartMinInterval", f.restartInterval.String(), "remediate", f.remediate, "leaderElect", f.leaderElect, "tls", tlsSourceName(f))
+		"restartTarget", f.restartTarget, "restartMinInterval", f.restartInterval.String(), "configHashKeyID", configHashKeyID(hasher), "remediate", f.remediate, "leaderElect", f.leaderElect, "tls", tlsSourceName(f))
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running the manager: %w", err)
 	}
@@ -252,6 +331,15 @@ func hostSourceName(f *serveFlags) string {
 		return "Secret " + f.hostSecret
 	}
 	return "file " + f.hostSecretFile
+}
+
+// configHashKeyID names the config-hash key for the start line (never the
+// key itself).
+func configHashKeyID(h *restart.Hasher) string {
+	if h == nil {
+		return "none (no config hash is published)"
+	}
+	return h.KeyID()
 }
 
 func tlsSourceName(f *serveFlags) string {

@@ -4,7 +4,7 @@
 // (controller_runtime_webhook_requests_total and friends).
 //
 // No label ever holds a value from a ConfigMap: labels are drawn from small
-// fixed sets.
+// fixed sets, except ksguard_config_info's hash, which is keyed.
 package metrics
 
 import (
@@ -94,11 +94,14 @@ var (
 		Help: "Rolling restarts of the target Deployment by target and result (restarted, adopted, paused, failed).",
 	}, []string{"target", "result"})
 
-	// ConfigInfo is 1 for the hash of the guarded ConfigMap's data as last
-	// seen; the previous hash's series is removed.
+	// ConfigInfo is 1 for the config hash of the guarded ConfigMap's data
+	// as last seen; the previous hash's series is removed. The hash is
+	// keyed (restart.Hasher): the data holds the jwtSecret, and an unkeyed
+	// digest in a label would let whoever scrapes metrics test guesses of
+	// it. Without a key, no series is exported.
 	ConfigInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "ksguard_config_info",
-		Help: "1 with the hash of the guarded ConfigMap's data (all keys) as label.",
+		Help: "1 with the keyed hash (HMAC-SHA256, the one recorded on the restarted Deployment) of the guarded ConfigMap's data (all keys) as label.",
 	}, []string{"hash"})
 
 	// Drift is 1 for each check the stored guarded ConfigMap fails, as

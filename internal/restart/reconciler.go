@@ -2,6 +2,7 @@ package restart
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -54,9 +55,15 @@ type Reconciler struct {
 	// MinInterval is how long the config must stay unchanged before the
 	// Deployment is rolled: a burst of writes rolls once, for the last.
 	MinInterval time.Duration
+	// Hasher keys the config hash recorded on the Deployment and exported
+	// as ksguard_config_info. It may be nil only when Target is TargetNone:
+	// the hash is then not exported at all, as no key shared by the
+	// replicas exists to make it safe to publish.
+	Hasher *Hasher
 	// Log is the controller's logger.
 	Log logr.Logger
 
+	hasher     *Hasher // Hasher, or a process-local one that is never published
 	mu         sync.Mutex
 	firstSeen  map[string]time.Time         // hash -> when this process first saw it
 	settings   map[string]validate.Settings // hash -> its guarded settings
@@ -68,6 +75,17 @@ type Reconciler struct {
 // ConfigMap only.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.firstSeen, r.settings, r.reported = map[string]time.Time{}, map[string]validate.Settings{}, map[string]bool{}
+	r.hasher = r.Hasher
+	if r.hasher == nil {
+		if r.Target.Mode != TargetNone {
+			return errors.New("the restart signal needs a config-hash key: the hash it records on the Deployment must be keyed")
+		}
+		h, err := NewProcessHasher()
+		if err != nil {
+			return err
+		}
+		r.hasher = h
+	}
 	guarded := predicate.NewPredicateFuncs(func(o client.Object) bool {
 		return o.GetNamespace() == r.Guarded.Namespace && o.GetName() == r.Guarded.Name
 	})
@@ -78,8 +96,19 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 }
 
 // Reconcile audits the guarded ConfigMap and rolls the target if its
-// content changed since the Deployment was last rolled.
+// content changed since the Deployment was last rolled. A reconcile cut
+// short by ksguard stopping is no error (and gets no stack trace): the
+// signal is level-triggered, so the next start or leader picks it up.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	res, err := r.reconcile(ctx, req)
+	if err != nil && ctx.Err() != nil {
+		r.Log.Info("ksguard is stopping; the restart signal was cut short and resumes at the next start", "error", err.Error())
+		return ctrl.Result{}, nil
+	}
+	return res, err
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	log := r.Log.WithValues("configmap", req.String())
 	cm := &corev1.ConfigMap{}
 	if err := r.Client.Get(ctx, req.NamespacedName, cm); err != nil {
@@ -89,12 +118,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		}
 		return ctrl.Result{}, err
 	}
-	hash := Hash(cm)
-	metrics.SetConfigHash(hash)
+	hash := r.hasher.Hash(cm)
+	if r.Hasher != nil {
+		metrics.SetConfigHash(hash)
+	}
 	now := time.Now()
 	seenAt := r.remember(hash, cm, now)
 
 	if rewritten, err := r.Auditor.Audit(ctx, cm, r.Events); err != nil {
+		if ctx.Err() != nil {
+			return ctrl.Result{}, err // stopping: Reconcile says so, once
+		}
 		log.Error(err, "auditing the stored config")
 	} else if rewritten {
 		return ctrl.Result{}, nil // the fixed config comes back as a new change
@@ -118,17 +152,29 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	log = log.WithValues("deployment", target, "hash", hash)
 
 	recorded := d.Annotations[HashAnnotation]
-	switch {
-	case recorded == hash:
+	switch r.hasher.Compare(recorded, cm) {
+	case RecordedSame:
 		return ctrl.Result{}, nil
-	case recorded == "":
+	case RecordedLegacySame:
+		// The config is the one the Deployment was rolled for; only the
+		// unkeyed digest an older ksguard recorded must go.
+		if err := r.patch(ctx, d, hash, false, now); err != nil {
+			return ctrl.Result{}, err
+		}
+		log.Info("replaced the unkeyed config hash an older ksguard recorded with the keyed one; the config is unchanged, so no restart")
+		return ctrl.Result{}, nil
+	case RecordedNone, RecordedOtherKey:
+		why := "first sight of the target"
+		if recorded != "" {
+			why = "the recorded hash was made with another config-hash key, so whether the config changed cannot be told"
+		}
 		if err := r.patch(ctx, d, hash, false, now); err != nil {
 			return ctrl.Result{}, err
 		}
 		metrics.Restarts.WithLabelValues(target, metrics.RestartAdopted).Inc()
-		log.Info("first sight of the target: recorded the config's hash without a restart")
+		log.Info(why+": recorded the config's hash without a restart", "keyID", r.hasher.KeyID())
 		r.Events.Eventf(d, cm, corev1.EventTypeNormal, "ConfigAdopted", "Adopt",
-			"ksguard recorded the hash %s of %s without restarting; later changes roll this Deployment", hash, r.Guarded)
+			"ksguard recorded the hash %s of %s without restarting (%s); later changes roll this Deployment", hash, r.Guarded, why)
 		return ctrl.Result{}, nil
 	}
 	if wait := seenAt.Add(r.MinInterval).Sub(now); wait > 0 {

@@ -40,7 +40,9 @@ type Handler struct {
 	Decider Decider
 	// Host returns the host cluster's jwtSecret as currently known.
 	Host func() validate.HostSecret
-	// Log receives one line per decision.
+	// Log receives one line per decision (each with its result, as counted
+	// by ksguard_decisions_total). It must not be sampled: the decision
+	// log is an audit trail.
 	Log logr.Logger
 }
 
@@ -59,7 +61,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.Log.WithValues("webhook", string(h.Webhook))
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error(fmt.Errorf("panic: %v", p), "handler panicked; answering 500", "stack", string(debug.Stack()))
+			log.Error(fmt.Errorf("panic: %v", p), "handler panicked; answering 500", "result", metrics.ResultError, "stack", string(debug.Stack()))
 			metrics.Decisions.WithLabelValues(string(h.Webhook), metrics.ResultError).Inc()
 			http.Error(w, "ksguard: internal error while judging the request; see ksguard's log", http.StatusInternalServerError)
 		}
@@ -71,7 +73,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(err, &he) {
 			he = &httpError{Code: http.StatusBadRequest, Message: err.Error()}
 		}
-		log.Info("bad request", "code", he.Code, "error", he.Message, "remote", r.RemoteAddr)
+		log.Info("bad request", "result", metrics.ResultError, "code", he.Code, "error", he.Message, "remote", r.RemoteAddr)
 		metrics.Decisions.WithLabelValues(string(h.Webhook), metrics.ResultError).Inc()
 		http.Error(w, "ksguard: "+he.Message, he.Code)
 		return
