@@ -7,6 +7,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,14 +51,29 @@ func createDeployment(t *testing.T, name string) {
 	})
 }
 
-// storedHash is the restart signal's hash of the stored guarded ConfigMap.
+// storedHash is the restart signal's hash of the stored guarded ConfigMap,
+// under the cluster's config-hash key (the one every ksguard is given).
 func storedHash(t *testing.T) string {
+	t.Helper()
+	return hasher(t, cluster.ConfigHashKeyFile).Hash(storedConfig(t))
+}
+
+func storedConfig(t *testing.T) *corev1.ConfigMap {
 	t.Helper()
 	cm := configMap(guardedNS, guardedName, "")
 	if err := cluster.Client.Get(ctx, guardedKey(), cm); err != nil {
 		t.Fatal(err)
 	}
-	return restart.Hash(cm)
+	return cm
+}
+
+func hasher(t *testing.T, keyFile string) *restart.Hasher {
+	t.Helper()
+	h, err := restart.ReadKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // waitRolledFor waits until the Deployment records hash.

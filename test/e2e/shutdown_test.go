@@ -82,3 +82,32 @@ func validReview(t *testing.T) []byte {
 	}
 	return b
 }
+
+// TestShutdownQuiet: ksguard stopped while it sends Events (a burst of
+// changes, each rolling the Deployment with two Events) ends without a
+// stack trace, and with at most one line about the Events it could not
+// send.
+func TestShutdownQuiet(t *testing.T) {
+	c, _ := newClient(t)
+	createDeployment(t, "ks-apiserver")
+	k := startKsguard(t, "--host-secret", guardedNS+"/"+secretName, "--restart-min-interval", "0s")
+	doc := document(t, hostJWT, "0s")
+	for i := range 20 {
+		if err := put(c, strings.Replace(doc, "timeout: 600", fmt.Sprintf("timeout: %d", 2000+i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := k.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	logs := k.Logs()
+	if strings.Contains(logs, `"stacktrace"`) || strings.Contains(logs, "goroutine ") {
+		t.Errorf("ksguard's log holds a stack trace:\n%s", grepLines(logs, "stacktrace"))
+	}
+	if n := strings.Count(logs, "Unable to write event"); n > 0 {
+		t.Errorf("%d lines about Events not written; want one summary at most", n)
+	}
+	if n := strings.Count(logs, "could not be sent"); n > 1 {
+		t.Errorf("%d summary lines about unsent Events, want at most one", n)
+	}
+}

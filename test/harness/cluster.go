@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -37,6 +38,10 @@ type Cluster struct {
 	WebhookAddr string
 	// Dir is a scratch directory removed by Stop.
 	Dir string
+	// ConfigHashKeyFile holds a random config-hash key, which StartKsguard
+	// gives every ksguard (--config-hash-key-file), as the chart mounts
+	// its Secret into every replica.
+	ConfigHashKeyFile string
 
 	ca *certs.CA
 }
@@ -96,6 +101,11 @@ func Start(o Options) (*Cluster, error) {
 	if err := os.WriteFile(c.Kubeconfig, c.Env.KubeConfig, 0o600); err != nil {
 		c.Stop()
 		return nil, fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	c.ConfigHashKeyFile = filepath.Join(dir, "config-hash-key")
+	if err := os.WriteFile(c.ConfigHashKeyFile, []byte(rand.Text()), 0o600); err != nil {
+		c.Stop()
+		return nil, fmt.Errorf("writing the config-hash key: %w", err)
 	}
 	if c.Client, err = client.New(c.Config, client.Options{}); err != nil {
 		c.Stop()

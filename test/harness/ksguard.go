@@ -41,8 +41,9 @@ type Ksguard struct {
 }
 
 // StartKsguard runs `bin serve` against the cluster, serving the webhooks
-// on WebhookAddr with CertDir's certificate, plus args, and waits until
-// /readyz passes. Its log goes to Logs() and, if echo is not nil, to echo.
+// on WebhookAddr with CertDir's certificate and keying the config hash with
+// ConfigHashKeyFile, plus args (a flag given again in args wins), and waits
+// until /readyz passes. Its log goes to Logs() and, if echo is not nil, to echo.
 func (c *Cluster) StartKsguard(ctx context.Context, bin string, echo io.Writer, args ...string) (*Ksguard, error) {
 	metricsAddr, err := FreeAddr()
 	if err != nil {
@@ -58,6 +59,7 @@ func (c *Cluster) StartKsguard(ctx context.Context, bin string, echo io.Writer, 
 		"--webhook-bind-address", c.WebhookAddr,
 		"--metrics-bind-address", metricsAddr,
 		"--health-probe-bind-address", probeAddr,
+		"--config-hash-key-file", c.ConfigHashKeyFile,
 	}, args...)
 	p, err := StartProcess(bin, echo, all...)
 	if err != nil {
