@@ -82,7 +82,7 @@ func install(t *testing.T, namespace, name string, set ...string) *release {
 
 // args returns the arguments the chart's Deployment gives ksguard, without
 // "serve" and without the flags the test sets to local values (the
-// addresses and --cert-dir).
+// addresses, --cert-dir and --config-hash-key-file).
 func (r *release) args(t *testing.T) []string {
 	t.Helper()
 	for _, u := range r.objs {
@@ -98,7 +98,7 @@ func (r *release) args(t *testing.T) []string {
 		for _, a := range args[1:] {
 			flag, _, _ := strings.Cut(a, "=")
 			switch flag {
-			case "--cert-dir", "--webhook-bind-address", "--metrics-bind-address", "--health-probe-bind-address":
+			case "--cert-dir", "--webhook-bind-address", "--metrics-bind-address", "--health-probe-bind-address", "--config-hash-key-file":
 			default:
 				out = append(out, a)
 			}
@@ -135,7 +135,8 @@ func (r *release) serviceAccountKubeconfig(t *testing.T) string {
 // ServiceAccount, serving the certificate in certDir, until the test ends.
 func (r *release) startKsguard(t *testing.T, certDir string) *harness.Ksguard {
 	t.Helper()
-	k, err := cluster.StartKsguard(ctx, bin, nil, append(r.args(t), "--kubeconfig="+r.serviceAccountKubeconfig(t), "--cert-dir="+certDir)...)
+	k, err := cluster.StartKsguard(ctx, bin, nil, append(r.args(t), "--kubeconfig="+r.serviceAccountKubeconfig(t), "--cert-dir="+certDir,
+		"--config-hash-key-file="+r.mountConfigHashKey(t))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +146,22 @@ func (r *release) startKsguard(t *testing.T, certDir string) *harness.Ksguard {
 		}
 	})
 	return k
+}
+
+// mountConfigHashKey writes the key of the chart's config-hash key Secret,
+// as applied to the API server, to a file, as the kubelet mounts it, and
+// returns the file's path.
+func (r *release) mountConfigHashKey(t *testing.T) string {
+	t.Helper()
+	sec := &corev1.Secret{}
+	if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: r.namespace, Name: "ksguard-config-hash-key"}, sec); err != nil {
+		t.Fatalf("the chart's config-hash key Secret: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(path, sec.Data["key"], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // document is test/e2e's KubeSphere v3.4 member config with the given

@@ -11,8 +11,9 @@ import (
 
 // TestInstallUpgradeUninstall runs the README's commands with real helm
 // against the API server: install, an upgrade with --reuse-values keeps
-// the caBundle that ksguard (or the cainjector) set and the values not
-// given again, and uninstall leaves no webhook configuration behind.
+// the caBundle that ksguard (or the cainjector) set, the values not given
+// again and the config-hash key, and uninstall leaves no webhook
+// configuration behind.
 func TestInstallUpgradeUninstall(t *testing.T) {
 	const ns, release, name = "ksguard-lifecycle", "ksg", "ksg-ksguard"
 	run := func(args ...string) {
@@ -39,7 +40,20 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	hashKey := func() string {
+		t.Helper()
+		sec := &corev1.Secret{}
+		if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name + "-config-hash-key"}, sec); err != nil {
+			t.Fatalf("the config-hash key Secret: %v", err)
+		}
+		return string(sec.Data["key"])
+	}
+	installedKey := hashKey()
+
 	run("upgrade", release, chartPath, "-n", ns, "--reuse-values", "--set", "webhook.timeoutSeconds=5")
+	if k := hashKey(); k != installedKey || len(k) != 32 {
+		t.Errorf("helm upgrade changed the config-hash key (%d bytes): every recorded hash would be another key's", len(k))
+	}
 	if err := cluster.Client.Get(ctx, key, vwc); err != nil {
 		t.Fatal(err)
 	}

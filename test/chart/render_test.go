@@ -2,10 +2,12 @@ package chart
 
 import (
 	"bytes"
+	"encoding/base64"
 	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -67,7 +69,7 @@ func TestLint(t *testing.T) {
 func TestTemplate(t *testing.T) {
 	for _, name := range cases(t) {
 		t.Run(name, func(t *testing.T) {
-			got := render(t, "ksguard-system", name)
+			got := maskConfigHashKey(t, render(t, "ksguard-system", name))
 			golden := filepath.Join("testdata", "golden", name+".yaml")
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -82,6 +84,49 @@ func TestTemplate(t *testing.T) {
 				t.Errorf("helm template differs from %s (rerun with -update if the change is intended):\n%s", golden, diff(string(want), got))
 			}
 		})
+	}
+}
+
+// configHashKeyLine is the data line of the config-hash key Secret: 32
+// random letters and digits, base64-encoded.
+var configHashKeyLine = regexp.MustCompile(`(?m)^  key: "([A-Za-z0-9+/=]+)"$`)
+
+// maskConfigHashKey replaces the config-hash key, random at every render
+// (helm template cannot look the installed one up), by a fixed mark, so
+// the golden files stay deterministic; it fails t unless the key is there
+// and is 32 random letters and digits.
+func maskConfigHashKey(t *testing.T, out string) string {
+	t.Helper()
+	docs := strings.Split(out, "\n---\n")
+	found := 0
+	for i, d := range docs {
+		if !strings.Contains(d, "kind: Secret\n") || !strings.Contains(d, "-config-hash-key\n") {
+			continue
+		}
+		m := configHashKeyLine.FindStringSubmatch(d)
+		if m == nil {
+			t.Fatalf("the config-hash key Secret has no key:\n%s", d)
+		}
+		key, err := base64.StdEncoding.DecodeString(m[1])
+		if err != nil || !regexp.MustCompile(`^[A-Za-z0-9]{32}$`).Match(key) {
+			t.Fatalf("the config-hash key is not 32 random letters and digits (%v)", err)
+		}
+		docs[i] = strings.Replace(d, m[0], `  key: "MASKED: 32 random letters and digits, kept by upgrades"`, 1)
+		found++
+	}
+	if found != 1 {
+		t.Fatalf("%d config-hash key Secrets rendered, want 1", found)
+	}
+	return strings.Join(docs, "\n---\n")
+}
+
+// TestConfigHashKeyRandom: two renders make two different keys (an
+// install's key is its own; upgrades keep it, see the lifecycle test).
+func TestConfigHashKeyRandom(t *testing.T) {
+	a := configHashKeyLine.FindString(render(t, "ksguard-system", "default"))
+	b := configHashKeyLine.FindString(render(t, "ksguard-system", "default"))
+	if a == "" || a == b {
+		t.Fatalf("two renders gave the keys %q and %q", a, b)
 	}
 }
 
