@@ -35,6 +35,7 @@ type loaderReading struct {
 	// KubeSphere's defaults for what the document does not set).
 	jwtSecret         string
 	accessTokenMaxAge time.Duration
+	maximumClockSkew  time.Duration
 }
 
 // Loader names, for messages.
@@ -85,14 +86,14 @@ func readAsKubeSphere(schema string, text []byte) loaderReading {
 		dc.Result = c
 		err = decode(dc, r.settings)
 		if a := c.AuthenticationOptions; err == nil && a != nil && a.Issuer != nil {
-			r.jwtSecret, r.accessTokenMaxAge = a.Issuer.JWTSecret, a.Issuer.AccessTokenMaxAge
+			r.jwtSecret, r.accessTokenMaxAge, r.maximumClockSkew = a.Issuer.JWTSecret, a.Issuer.AccessTokenMaxAge, a.Issuer.MaximumClockSkew
 		}
 	} else {
 		c := newKSConfigV3()
 		dc.Result = c
 		err = decode(dc, r.settings)
 		if a := c.AuthenticationOptions; err == nil && a != nil && a.OAuthOptions != nil {
-			r.jwtSecret, r.accessTokenMaxAge = a.JwtSecret, a.OAuthOptions.AccessTokenMaxAge
+			r.jwtSecret, r.accessTokenMaxAge, r.maximumClockSkew = a.JwtSecret, a.OAuthOptions.AccessTokenMaxAge, a.MaximumClockSkew
 		}
 	}
 	if err != nil {
@@ -239,16 +240,40 @@ func typeDescription(t reflect.Type) string {
 	return "its type"
 }
 
+// KubeSphereReading is what ks-apiserver reads from a kubesphere.yaml
+// document: the settings doctor compares across clusters. It holds the
+// jwtSecret: never print it.
+type KubeSphereReading struct {
+	// JWTSecret is the effective jwtSecret ("" when unset).
+	JWTSecret string
+	// AccessTokenMaxAge is the effective accessTokenMaxAge (the 2h default
+	// when unset).
+	AccessTokenMaxAge time.Duration
+	// MaximumClockSkew is the effective maximumClockSkew (v3:
+	// authentication.maximumClockSkew, v4: authentication.issuer's; the
+	// 10s default when unset).
+	MaximumClockSkew time.Duration
+	// ClusterRole is multicluster.clusterRole ("" when unset).
+	ClusterRole string
+	// Keys are the settings the document sets, as viper's lower-case
+	// dotted keys (environment variables override only these).
+	Keys []string
+}
+
 // ReadAsKubeSphere returns what ks-apiserver of schema (SchemaV4, else v3)
-// reads from text, a kubesphere.yaml document: its jwtSecret and
-// accessTokenMaxAge, or an error saying why it cannot load the document (the
-// error never holds a value from it). It is the reading every decision
-// rests on, exported for the differential tests against KubeSphere's own
-// loaders.
-func ReadAsKubeSphere(schema string, text []byte) (jwtSecret string, accessTokenMaxAge time.Duration, err error) {
+// reads from text, a kubesphere.yaml document, or an error saying why it
+// cannot load the document (the error never holds a value from it). It is
+// the reading every decision rests on; doctor and the differential tests
+// against KubeSphere's own loaders use it too.
+func ReadAsKubeSphere(schema string, text []byte) (KubeSphereReading, error) {
 	r := readAsKubeSphere(schema, text)
 	if r.err != nil {
-		return "", 0, errors.New(r.err.message)
+		return KubeSphereReading{}, errors.New(r.err.message)
 	}
-	return r.jwtSecret, r.accessTokenMaxAge, nil
+	out := KubeSphereReading{JWTSecret: r.jwtSecret, AccessTokenMaxAge: r.accessTokenMaxAge, MaximumClockSkew: r.maximumClockSkew}
+	if role, ok := r.get(Path{"multicluster", "clusterRole"}); ok {
+		out.ClusterRole = castToString(role)
+	}
+	out.Keys = allKeys(r.settings)
+	return out, nil
 }

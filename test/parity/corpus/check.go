@@ -153,7 +153,8 @@ func (k *Checker) CompareReading(doc []byte, schema string, load Loader) string 
 	if schema == V4 {
 		vs = validate.SchemaV4
 	}
-	gotSecret, gotAge, gotErr := validate.ReadAsKubeSphere(vs, doc)
+	got, gotErr := validate.ReadAsKubeSphere(vs, doc)
+	gotSecret, gotAge := got.JWTSecret, got.AccessTokenMaxAge
 	wantSecret, wantAge, wantErr := load(doc)
 	switch {
 	case (gotErr != nil) != (wantErr != nil):

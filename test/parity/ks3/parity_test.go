@@ -21,8 +21,9 @@ func TestParity(t *testing.T) {
 	corpus.Run(t, corpus.V3, load)
 }
 
-// FuzzParity: the same property for any document and host secret; the
-// corpus's structural variants are the seeds, beside testdata/fuzz.
+// FuzzParity: the same properties (no unsafe allow, no misread) for any
+// document and host secret; the corpus's structural variants are the seeds,
+// beside testdata/fuzz.
 func FuzzParity(f *testing.F) {
 	for _, c := range corpus.Seeds() {
 		f.Add(c.Doc, c.Host)
@@ -41,6 +42,9 @@ func FuzzParity(f *testing.F) {
 		}
 		if r.Unsafe != "" {
 			t.Fatalf("unsafe allow: %s\ndocument: %q\nhost: %q", r.Unsafe, doc, host)
+		}
+		if why := k.CompareReading([]byte(doc), corpus.V3, load); why != "" {
+			t.Fatalf("ksguard reads the document differently from the loader: %s\ndocument: %q", why, doc)
 		}
 	})
 }
