@@ -51,25 +51,35 @@ func configMap(ns, name, doc string) *corev1.ConfigMap {
 
 // warnings records the warnings the API server sends a client.
 type warnings struct {
-	mu   sync.Mutex
-	list []string
+	mu      sync.Mutex
+	pending []string // since the last take
+	all     []string // every warning, searched for secrets when the test ends
 }
 
 func (w *warnings) HandleWarningHeader(_ int, _ string, text string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.list = append(w.list, text)
+	w.pending = append(w.pending, text)
+	w.all = append(w.all, text)
 }
 
+// take returns the warnings since the last take.
 func (w *warnings) take() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	l := w.list
-	w.list = nil
+	l := w.pending
+	w.pending = nil
 	return l
 }
 
-// newClient returns an admin client whose warnings are recorded.
+func (w *warnings) everything() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.all, "\n")
+}
+
+// newClient returns an admin client whose warnings are recorded; every
+// warning it received is searched for secrets when the test ends.
 func newClient(t *testing.T) (client.Client, *warnings) {
 	t.Helper()
 	w := &warnings{}
@@ -79,6 +89,7 @@ func newClient(t *testing.T) (client.Client, *warnings) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { assertNoSecret(t, "the warnings the client received", w.everything()) })
 	return c, w
 }
 

@@ -52,8 +52,9 @@ type Options struct {
 	// $KUBEBUILDER_ASSETS, else bin/k8s in the repository.
 	Assets string
 	// Mutating and Validating are the webhook configurations to install;
-	// their service references are replaced by WebhookAddr. Default:
-	// WebhookConfigurations for the default guarded ConfigMap.
+	// their service references are replaced by WebhookAddr. Default: the
+	// chart's, rendered by helm with its default values
+	// (ChartWebhookConfigurations).
 	Mutating   *admissionregistrationv1.MutatingWebhookConfiguration
 	Validating *admissionregistrationv1.ValidatingWebhookConfiguration
 	// NoWebhooks installs no webhook configuration: the test installs its
@@ -68,8 +69,14 @@ func Start(o Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Mutating == nil || o.Validating == nil {
-		o.Mutating, o.Validating = WebhookConfigurations("kubesphere-system", "kubesphere-config")
+	if !o.NoWebhooks && (o.Mutating == nil || o.Validating == nil) {
+		v, err := KubeVersion(assets)
+		if err != nil {
+			return nil, err
+		}
+		if o.Mutating, o.Validating, err = ChartWebhookConfigurations(v); err != nil {
+			return nil, err
+		}
 	}
 	dir, err := os.MkdirTemp("", "ksguard-cluster-")
 	if err != nil {
