@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	crzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/ksguard/ksguard/internal/doctor"
 	"github.com/ksguard/ksguard/internal/filewatch"
 	"github.com/ksguard/ksguard/internal/hostsecret"
 	"github.com/ksguard/ksguard/internal/policyreload"
@@ -224,6 +226,45 @@ func (f *serveFlags) check() error {
 	}
 	if f.shutdownTimeout < 0 || f.reloadPoll <= 0 || f.restartInterval < 0 {
 		return errors.New("--graceful-shutdown-timeout and --restart-min-interval must not be negative, and --file-poll-interval must be positive")
+	}
+	return nil
+}
+
+// doctorFlags are ksguard doctor's flags, named as kubectl names them.
+type doctorFlags struct {
+	kubeconfig     string
+	hostContext    string
+	memberContexts stringList
+	allMembers     bool
+	hostSecretFile string
+	output         string
+	since          time.Duration
+	timeout        time.Duration
+	noProbe        bool
+}
+
+func (f *doctorFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+	fs.StringVar(&f.hostContext, "host-context", "", "the host cluster's context (default: the current context)")
+	fs.Var(&f.memberContexts, "member-context", "a member cluster's context (repeatable)")
+	fs.BoolVar(&f.allMembers, "all-members", false, "examine every member the host knows (its Cluster objects, reached through their kubeconfigs)")
+	fs.StringVar(&f.hostSecretFile, "host-secret-file", "", "compare with the jwtSecret in this file instead of reading the host cluster (when only members can be reached)")
+	fs.StringVar(&f.output, "o", doctor.FormatTable, "output format: "+strings.Join(doctor.Formats, ", "))
+	fs.DurationVar(&f.since, "since", time.Hour, "how far back ks-apiserver's logs are read")
+	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after this long")
+	fs.BoolVar(&f.noProbe, "no-probe", false, "skip the live probe of ksguard (two server-side dry-run updates of kubesphere-config)")
+}
+
+func (f *doctorFlags) check() error {
+	switch {
+	case !slices.Contains(doctor.Formats, f.output):
+		return fmt.Errorf("-o %s: want one of %s", f.output, strings.Join(doctor.Formats, ", "))
+	case len(f.memberContexts) == 0 && !f.allMembers:
+		return errors.New("name the members: --member-context NAME (repeatable) or --all-members")
+	case f.allMembers && f.hostSecretFile != "":
+		return errors.New("--all-members discovers the members on the host cluster, so it cannot be used with --host-secret-file")
+	case f.since <= 0 || f.timeout <= 0:
+		return errors.New("--since and --timeout must be positive")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@
 //	ksguard serve   serve the mutating and validating webhooks
 //	ksguard eval    judge a ConfigMap (or an AdmissionReview) offline
 //	ksguard certs   write a CA and a serving certificate to a directory
+//	ksguard doctor  check a host cluster and its members (the FAQ's checks)
 //	ksguard version print the version
 package main
 
@@ -32,9 +33,10 @@ Usage:
   ksguard eval -f CONFIGMAP.yaml --host-secret-file FILE [flags]   judge a ConfigMap offline
   ksguard eval --review REVIEW.json --host-secret-file FILE        answer an AdmissionReview
   ksguard certs --dir DIR --host NAME [--host NAME ...]            write a CA and a serving certificate
+  ksguard doctor --member-context NAME | --all-members [flags]     why are users sent back to the login page?
   ksguard version                                                  print the version
 
-Run 'ksguard serve -h', 'ksguard eval -h' or 'ksguard certs -h' for the flags.
+Run 'ksguard serve -h', 'ksguard eval -h', 'ksguard certs -h' or 'ksguard doctor -h' for the flags.
 `
 
 func main() {
@@ -54,6 +56,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runEval(args[1:], stdin, stdout, stderr)
 	case "certs":
 		return runCerts(args[1:], stdout, stderr)
+	case "doctor":
+		return runDoctor(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return exitAllowed
