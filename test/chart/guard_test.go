@@ -144,8 +144,34 @@ func (r *release) startKsguard(t *testing.T, certDir string) *harness.Ksguard {
 		if err := k.Stop(); err != nil {
 			t.Errorf("ksguard exited with %v", err)
 		}
+		logs := k.Logs()
+		assertNoSecret(t, "ksguard's log", logs)
+		if strings.Contains(strings.ToLower(logs), "forbidden") {
+			t.Errorf("the chart's RBAC refused a request of ksguard's:\n%s", grep(logs, "orbidden"))
+		}
 	})
 	return k
+}
+
+// assertNoSecret fails t if text holds a jwtSecret value the tests use.
+func assertNoSecret(t *testing.T, where, text string) {
+	t.Helper()
+	for _, s := range []string{hostJWT, driftJWT} {
+		if strings.Contains(text, s) {
+			t.Errorf("%s contains a jwtSecret value", where)
+		}
+	}
+}
+
+// grep returns the lines of text holding sub.
+func grep(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // mountConfigHashKey writes the key of the chart's config-hash key Secret,
@@ -212,9 +238,46 @@ func assertGuards(t *testing.T, k *harness.Ksguard) {
 	if want := strings.Replace(in, "accessTokenMaxAge: 2h   # keep", "accessTokenMaxAge: 0s   # keep", 1); cm.Data["kubesphere.yaml"] != want {
 		t.Fatalf("stored:\n%s\nwant accessTokenMaxAge 0s and nothing else changed", cm.Data["kubesphere.yaml"])
 	}
-	for _, s := range []string{hostJWT, driftJWT} {
-		if strings.Contains(k.Logs(), s) || strings.Contains(err.Error(), s) {
-			t.Errorf("a jwtSecret value appears in ksguard's log or denial")
+	assertNoSecret(t, "the denial", err.Error())
+	assertScope(t, k)
+}
+
+// assertScope checks the scope of the chart's webhook configurations:
+// writes to other ConfigMaps (another name in the guarded namespace, the
+// guarded name elsewhere) never reach ksguard, and deleting the guarded
+// one does, and is refused.
+func assertScope(t *testing.T, k *harness.Ksguard) {
+	t.Helper()
+	calls := func() float64 {
+		t.Helper()
+		v, err := k.Metric("controller_runtime_webhook_requests_total")
+		if err != nil {
+			t.Fatal(err)
 		}
+		return v
+	}
+	before := calls()
+	for _, key := range []types.NamespacedName{{Namespace: guardedNS, Name: "other-config"}, {Namespace: "ops", Name: guardedName}} {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}, Data: map[string]string{"kubesphere.yaml": document(t, driftJWT, "2h")}}
+		if err := cluster.Client.Create(ctx, cm); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		cm.Data["kubesphere.yaml"] = "authentication: {}\n"
+		if err := cluster.Client.Update(ctx, cm); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		if err := cluster.Client.Delete(ctx, cm); err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+	}
+	if after := calls(); after != before {
+		t.Errorf("writes to other ConfigMaps made %v webhook calls", after-before)
+	}
+	err := cluster.Client.Delete(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: guardedNS, Name: guardedName}})
+	if err == nil || !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "deleting kubesphere-system/kubesphere-config is refused") {
+		t.Errorf("deleting the guarded ConfigMap got %v; want ksguard's denial", err)
+	}
+	if after := calls(); after != before+1 {
+		t.Errorf("deleting the guarded ConfigMap made %v webhook calls, want 1 (validate)", after-before)
 	}
 }

@@ -45,6 +45,8 @@ var (
 	helmBin   string
 	repoRoot  string
 	chartPath string
+	// tmp holds the binaries and the hermetic HOME; run removes it.
+	tmp string
 )
 
 func TestMain(m *testing.M) {
@@ -53,6 +55,14 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	ctrllog.SetLogger(logr.Discard())
+	defer func() {
+		if tmp == "" {
+			return
+		}
+		if err := os.RemoveAll(tmp); err != nil {
+			fmt.Fprintln(os.Stderr, "removing the temporary directory:", err)
+		}
+	}()
 	if err := setup(m); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -79,8 +89,7 @@ func setup(m *testing.M) error {
 	if _, err := os.Stat(helmBin); err != nil {
 		return fmt.Errorf("helm not found at %s: run `make helm` (it builds helm from the Go module proxy), or set HELM", helmBin)
 	}
-	tmp, err := os.MkdirTemp("", "ksguard-chart-")
-	if err != nil {
+	if tmp, err = os.MkdirTemp("", "ksguard-chart-"); err != nil {
 		return err
 	}
 	// With the caller's Go build cache and module cache: built once, then cached.
