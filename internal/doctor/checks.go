@@ -59,6 +59,15 @@ func editHint(member, what string) string {
 	return fmt.Sprintf("on %s: kubectl -n kubesphere-system edit configmap kubesphere-config and %s, or run ksguard doctor --fix", member, what)
 }
 
+// overrideHint tells how to remove an override from the ks-apiserver
+// container.
+func overrideHint(m *Snapshot, source string) string {
+	if env, ok := strings.CutPrefix(source, "env "); ok {
+		return fmt.Sprintf("on %s: kubectl -n kubesphere-system set env deployment/%s -c %s %s- (the file then applies)", m.Name, m.Deployment.Name, apiserverContainer, env)
+	}
+	return fmt.Sprintf("on %s: kubectl -n kubesphere-system edit deployment %s and remove %s from the %s container (the file then applies)", m.Name, m.Deployment.Name, strings.TrimPrefix(source, "flag "), apiserverContainer)
+}
+
 func secretPath(schema string) string {
 	if schema == validate.SchemaV4 {
 		return validate.PathV4JWTSecret.String()
@@ -145,12 +154,12 @@ func checkSecret(_ context.Context, env *Env) Outcome {
 	if equalSecret(me.value, he.value) {
 		return ok("from " + me.source)
 	}
-	where := secretPath(m.Schema) + " in kubesphere.yaml"
 	if me.source != "kubesphere.yaml" {
-		where = me.source + " on Deployment " + m.Deployment.Name
+		return failed(fmt.Sprintf("%s on Deployment %s differs from the host's jwtSecret (ks-apiserver logs 'signature is invalid')", me.source, m.Deployment.Name),
+			overrideHint(m, me.source))
 	}
-	return failed(fmt.Sprintf("%s differs from the host's jwtSecret (ks-apiserver logs 'signature is invalid')", where),
-		editHint(m.Name, fmt.Sprintf("set %s to the host's value (from %s)", where, he.source)))
+	return failed(fmt.Sprintf("%s in kubesphere.yaml differs from the host's jwtSecret (ks-apiserver logs 'signature is invalid')", secretPath(m.Schema)),
+		editHint(m.Name, fmt.Sprintf("set %s to the host's jwtSecret (the one in the host's kubesphere-config)", secretPath(m.Schema))))
 }
 
 // installerSecret returns ks-installer's spec.authentication.jwtSecret.
@@ -202,12 +211,12 @@ func checkMaxAge(_ context.Context, env *Env) Outcome {
 	if e.dur == 0 {
 		return ok("from " + e.source)
 	}
-	where := maxAgePath(m.Schema) + " in kubesphere.yaml"
+	const why = "ks-apiserver looks the host's tokens up in its own cache and logs 'token not found in cache'"
 	if e.source != "kubesphere.yaml" {
-		where = e.source + " on Deployment " + m.Deployment.Name
+		return failed(fmt.Sprintf("%s on Deployment %s makes it %s: %s", e.source, m.Deployment.Name, e.dur, why), overrideHint(m, e.source))
 	}
-	return failed(fmt.Sprintf("%s makes it %s: ks-apiserver looks the host's tokens up in its own cache and logs 'token not found in cache'", where, e.dur),
-		editHint(m.Name, fmt.Sprintf("set %s to 0s", where)))
+	return failed(fmt.Sprintf("%s in kubesphere.yaml makes it %s: %s", maxAgePath(m.Schema), e.dur, why),
+		editHint(m.Name, fmt.Sprintf("set %s to 0s", maxAgePath(m.Schema))))
 }
 
 func checkInstallerRole(_ context.Context, env *Env) Outcome {

@@ -46,6 +46,9 @@ func (p PodLogs) Logs(ctx context.Context, since time.Duration) ([]io.ReadCloser
 	secs := int64(since.Seconds())
 	var out []io.ReadCloser
 	for _, pod := range p.Pods {
+		if pod.Spec.NodeName == "" {
+			continue // not scheduled: no kubelet holds its logs (the API server answers with nothing)
+		}
 		rc, err := p.Client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{
 			Container: apiserverContainer, SinceSeconds: &secs,
 		}).Stream(ctx)
@@ -56,6 +59,9 @@ func (p PodLogs) Logs(ctx context.Context, since time.Duration) ([]io.ReadCloser
 			return nil, fmt.Errorf("logs unavailable (pod %s: %w)", pod.Name, err)
 		}
 		out = append(out, rc)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("logs unavailable: no ks-apiserver pod runs on a node")
 	}
 	return out, nil
 }

@@ -114,7 +114,9 @@ func answer(err error) string {
 func dryRunUpdate(ctx context.Context, m *Snapshot, text []byte, out **corev1.ConfigMap) error {
 	cm := m.Config.DeepCopy()
 	cm.Data[validate.ConfigKey] = string(text)
-	cm.ManagedFields = nil
+	// No annotations: a break-glass annotation on the stored object would
+	// turn ksguard's denial into a warning (nothing is stored either way).
+	cm.ManagedFields, cm.Annotations = nil, nil
 	if err := m.c.Update(ctx, cm, client.DryRunAll); err != nil {
 		return err
 	}
