@@ -18,8 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ksguard/ksguard/test/harness"
 )
@@ -138,7 +138,7 @@ func clusterObject(name string, kubeconfig []byte, isHost bool) *unstructured.Un
 		"apiVersion": "cluster.kubesphere.io/v1alpha1",
 		"kind":       "Cluster",
 		"metadata":   map[string]any{"name": name},
-		"spec": map[string]any{"connection": map[string]any{"type": "direct"}},
+		"spec":       map[string]any{"connection": map[string]any{"type": "direct"}},
 	}}
 	if kubeconfig != nil {
 		_ = unstructured.SetNestedField(u.Object, base64.StdEncoding.EncodeToString(kubeconfig), "spec", "connection", "kubeconfig")
