@@ -16,7 +16,7 @@ import (
 const doctorUsage = `Usage:
   ksguard doctor --member-context NAME [--member-context NAME ...] [--host-context NAME] [flags]
   ksguard doctor --all-members [--host-context NAME] [flags]
-  ksguard doctor --member-context NAME --host-secret-file FILE [flags]
+  ksguard doctor --host-secret-file FILE [--member-context NAME ...] [flags]
 
 Answers "why are users sent back to the login page?" for a KubeSphere host
 cluster and its members: the checks of the KubeSphere FAQ "Restore the Host
@@ -95,9 +95,13 @@ func (f *doctorFlags) run(ctx context.Context) (*doctor.Report, error) {
 		}
 		members = found
 	}
-	for _, name := range f.memberContexts {
-		cfg, _, err := f.restConfig(name)
-		members = append(members, doctor.Target{Name: name, Config: cfg, Err: err})
+	names := f.memberContexts
+	if len(names) == 0 && !f.allMembers {
+		names = []string{""} // --host-secret-file alone: the current context is the member
+	}
+	for _, name := range names {
+		cfg, resolved, err := f.restConfig(name)
+		members = append(members, doctor.Target{Name: resolved, Config: cfg, Err: err})
 	}
 	return doctor.Run(ctx, host, members, opts), nil
 }

@@ -246,7 +246,7 @@ type doctorFlags struct {
 func (f *doctorFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
 	fs.StringVar(&f.hostContext, "host-context", "", "the host cluster's context (default: the current context)")
-	fs.Var(&f.memberContexts, "member-context", "a member cluster's context (repeatable)")
+	fs.Var(&f.memberContexts, "member-context", "a member cluster's context (repeatable; with --host-secret-file, default: the current context)")
 	fs.BoolVar(&f.allMembers, "all-members", false, "examine every member the host knows (its Cluster objects, reached through their kubeconfigs)")
 	fs.StringVar(&f.hostSecretFile, "host-secret-file", "", "compare with the jwtSecret in this file instead of reading the host cluster (when only members can be reached)")
 	fs.StringVar(&f.output, "o", doctor.FormatTable, "output format: "+strings.Join(doctor.Formats, ", "))
@@ -259,8 +259,8 @@ func (f *doctorFlags) check() error {
 	switch {
 	case !slices.Contains(doctor.Formats, f.output):
 		return fmt.Errorf("-o %s: want one of %s", f.output, strings.Join(doctor.Formats, ", "))
-	case len(f.memberContexts) == 0 && !f.allMembers:
-		return errors.New("name the members: --member-context NAME (repeatable) or --all-members")
+	case len(f.memberContexts) == 0 && !f.allMembers && f.hostSecretFile == "":
+		return errors.New("name the members: --member-context NAME (repeatable) or --all-members (or give --host-secret-file to examine the current context as a member)")
 	case f.allMembers && f.hostSecretFile != "":
 		return errors.New("--all-members discovers the members on the host cluster, so it cannot be used with --host-secret-file")
 	case f.since <= 0 || f.timeout <= 0:

@@ -56,7 +56,7 @@ func Checks() []Check {
 
 // editHint tells how to edit the member's kubesphere-config.
 func editHint(member, what string) string {
-	return fmt.Sprintf("on %s: kubectl -n kubesphere-system edit configmap kubesphere-config and %s, or run ksguard doctor --fix", member, what)
+	return fmt.Sprintf("on %s: kubectl -n kubesphere-system edit configmap kubesphere-config and %s", member, what)
 }
 
 // overrideHint tells how to remove an override from the ks-apiserver
@@ -194,7 +194,7 @@ func checkInstallerSecret(_ context.Context, env *Env) Outcome {
 	}
 	if len(bad) > 0 {
 		return failed(strings.Join(bad, " and ")+" differ from the host's jwtSecret: the next ks-installer run writes them back into kubesphere-config",
-			fmt.Sprintf("on %s: set %s to the host's jwtSecret, or run ksguard doctor --fix", m.Name, strings.Join(bad, " and ")))
+			fmt.Sprintf("on %s: set %s to the host's jwtSecret", m.Name, strings.Join(bad, " and ")))
 	}
 	return ok("")
 }

@@ -225,7 +225,7 @@ func run(ctx context.Context, out io.Writer, bin, kubectl string, keep bool) err
 	}
 
 	if keep {
-		fmt.Fprintf(out, "\nStill running. Try:\n  export KUBECONFIG=%s\n  %s -n kubesphere-system edit configmap kubesphere-config\nPress Ctrl-C to stop.\n", cluster.Kubeconfig, kubectl)
+		fmt.Fprintf(out, "\nStill running. Try:\n  export KUBECONFIG=%s\n  %s -n kubesphere-system edit configmap kubesphere-config\n  %s doctor --host-secret-file examples/host-jwt-secret\nPress Ctrl-C to stop.\n", cluster.Kubeconfig, kubectl, bin)
 		<-ctx.Done()
 	}
 	fmt.Fprintln(out, "\nDone: drift refused, accessTokenMaxAge mutated to 0s, ks-apiserver restarted for the accepted change.")
