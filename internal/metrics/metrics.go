@@ -105,7 +105,10 @@ var (
 	}, []string{"hash"})
 
 	// Drift is 1 for each check the stored guarded ConfigMap fails, as
-	// judged by the policies at start and on every change.
+	// judged by the policies at start and on every change, and 0 for each
+	// it passes. It has no series until the audit has judged the stored
+	// config: a replica that runs no audit (a follower under leader
+	// election, or before the first judgement) claims no "0, no drift".
 	Drift = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "ksguard_drift",
 		Help: "1 when the stored guarded ConfigMap fails a check (accessTokenMaxAge: needs the 0s edit; policy: the policy denies it), else 0.",
@@ -120,8 +123,6 @@ func SetConfigHash(hash string) {
 
 func init() {
 	crmetrics.Registry.MustRegister(Decisions, DecisionDuration, PolicyReloads, HostSecretAvailable, Restarts, ConfigInfo, Drift)
-	Drift.WithLabelValues(DriftAccessTokenMaxAge)
-	Drift.WithLabelValues(DriftPolicy)
 	for _, w := range []string{"mutate", "validate"} {
 		for _, r := range []string{ResultAllowed, ResultMutated, ResultDenied, ResultWarned, ResultError} {
 			Decisions.WithLabelValues(w, r)

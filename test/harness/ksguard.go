@@ -99,14 +99,21 @@ func (k *Ksguard) waitReady(ctx context.Context) error {
 }
 
 // Metric scrapes /metrics and returns the sum of the samples of the metric
-// name whose labels include every label given as `key="value"`.
+// name whose labels include every label given as `key="value"`; no such
+// sample sums to 0. Use Sample where a missing series must not read as 0.
 func (k *Ksguard) Metric(name string, labels ...string) (float64, error) {
+	v, _, err := k.Sample(name, labels...)
+	return v, err
+}
+
+// Sample is Metric that also tells whether any sample matched: a gauge
+// ksguard never set is missing, not 0.
+func (k *Ksguard) Sample(name string, labels ...string) (sum float64, found bool, err error) {
 	resp, err := http.Get(k.MetricsURL)
 	if err != nil {
-		return 0, fmt.Errorf("scraping %s: %w", k.MetricsURL, err)
+		return 0, false, fmt.Errorf("scraping %s: %w", k.MetricsURL, err)
 	}
 	defer resp.Body.Close()
-	var sum float64
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -128,11 +135,12 @@ func (k *Ksguard) Metric(name string, labels ...string) (float64, error) {
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
 		if err != nil {
-			return 0, fmt.Errorf("reading %q: %w", line, err)
+			return 0, false, fmt.Errorf("reading %q: %w", line, err)
 		}
 		sum += v
+		found = true
 	}
-	return sum, sc.Err()
+	return sum, found, sc.Err()
 }
 
 // Eventually calls f until it returns nil, failing t with f's last error
