@@ -93,18 +93,24 @@ func newClient(t *testing.T) (client.Client, *warnings) {
 	return c, w
 }
 
-// startKsguard runs ksguard with args and stops it when the test ends,
-// checking that it exits cleanly on SIGTERM and logged no secret.
+// startKsguard runs ksguard with args at the debug log level and stops it
+// when the test ends, checking that it exits cleanly on SIGTERM and logged
+// no secret.
 func startKsguard(t *testing.T, args ...string) *harness.Ksguard {
 	t.Helper()
 	return startKsguardFor(t, t, args...)
 }
 
+// logLevel is the level every ksguard of the end-to-end tests logs at:
+// debug, the most the chart offers (logLevel), so that every line any
+// level writes is searched for secrets.
+const logLevel = "--zap-log-level=debug"
+
 // startKsguardFor is startKsguard from a subtest t for a process that
 // outlives it: it is stopped when owner ends.
 func startKsguardFor(t, owner *testing.T, args ...string) *harness.Ksguard {
 	t.Helper()
-	k, err := cluster.StartKsguard(context.Background(), bin, nil, args...)
+	k, err := cluster.StartKsguard(context.Background(), bin, nil, append([]string{logLevel}, args...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
