@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -17,6 +19,7 @@ const doctorUsage = `Usage:
   ksguard doctor --member-context NAME [--member-context NAME ...] [--host-context NAME] [flags]
   ksguard doctor --all-members [--host-context NAME] [flags]
   ksguard doctor --host-secret-file FILE [--member-context NAME ...] [flags]
+  ksguard doctor ... --fix [--yes]
 
 Answers "why are users sent back to the login page?" for a KubeSphere host
 cluster and its members: the checks of the KubeSphere FAQ "Restore the Host
@@ -25,13 +28,17 @@ on ks-apiserver, sources that revert a fix, restart pending, clock skew,
 ksguard itself, log lines), each with a hint. Secrets are compared here and
 never printed. Only the table, JSON or short output goes to stdout.
 
+With --fix, doctor shows the changes that repair what failed (secrets shown
+as "(the host's jwtSecret)"), asks unless --yes, makes them through each
+member's API server, and checks again; the output is the second run's.
+
 Exit status: 0 every check passed (warnings allowed), 1 a check failed,
 2 doctor could not run.
 
 Flags:
 `
 
-func runDoctor(args []string, stdout, stderr io.Writer) int {
+func runDoctor(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var f doctorFlags
 	fs := flag.NewFlagSet("ksguard doctor", flag.ContinueOnError)
 	f.register(fs)
@@ -49,6 +56,12 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ksguard doctor: %v\n", err)
 		return exitError
 	}
+	if f.fix && f.repair(ctx, report, stdin, stderr) {
+		if report, err = f.run(ctx); err != nil { // check again, from fresh readings
+			fmt.Fprintf(stderr, "ksguard doctor: %v\n", err)
+			return exitError
+		}
+	}
 	var out bytes.Buffer
 	if err := report.Write(&out, f.output); err != nil {
 		fmt.Fprintf(stderr, "ksguard doctor: %v\n", err)
@@ -61,6 +74,39 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		return exitDenied
 	}
 	return exitAllowed
+}
+
+// repair shows the changes that fix the report's failures, asks (unless
+// --yes), and makes them. It reports whether anything was written.
+func (f *doctorFlags) repair(ctx context.Context, report *doctor.Report, stdin io.Reader, stderr io.Writer) bool {
+	changes, manual := report.Plan()
+	for _, m := range manual {
+		fmt.Fprintf(stderr, "ksguard doctor --fix cannot change: %s\n", m)
+	}
+	if len(changes) == 0 {
+		fmt.Fprintln(stderr, "ksguard doctor --fix: nothing to change")
+		return false
+	}
+	fmt.Fprintln(stderr, "ksguard doctor --fix will make these changes:")
+	for _, c := range changes {
+		fmt.Fprintf(stderr, "  %s: %s: %s\n", c.Cluster, c.Object, c.What)
+	}
+	if !f.yes {
+		fmt.Fprint(stderr, "Make them? [y/N] ")
+		line, _ := bufio.NewReader(stdin).ReadString('\n')
+		if answer := strings.ToLower(strings.TrimSpace(line)); answer != "y" && answer != "yes" {
+			fmt.Fprintln(stderr, "ksguard doctor --fix: nothing changed")
+			return false
+		}
+	}
+	for _, c := range changes {
+		if err := c.Apply(ctx); err != nil {
+			fmt.Fprintf(stderr, "ksguard doctor --fix: %v\n", err)
+			continue
+		}
+		fmt.Fprintf(stderr, "ksguard doctor --fix: done: %s: %s\n", c.Cluster, c.Object)
+	}
+	return true
 }
 
 // run reaches the clusters the flags name and examines them.

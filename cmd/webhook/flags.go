@@ -241,6 +241,8 @@ type doctorFlags struct {
 	since          time.Duration
 	timeout        time.Duration
 	noProbe        bool
+	fix            bool
+	yes            bool
 }
 
 func (f *doctorFlags) register(fs *flag.FlagSet) {
@@ -253,6 +255,8 @@ func (f *doctorFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&f.since, "since", time.Hour, "how far back ks-apiserver's logs are read")
 	fs.DurationVar(&f.timeout, "timeout", 2*time.Minute, "give up after this long")
 	fs.BoolVar(&f.noProbe, "no-probe", false, "skip the live probe of ksguard (two server-side dry-run updates of kubesphere-config)")
+	fs.BoolVar(&f.fix, "fix", false, "repair what failed, through each member's API server (ksguard judges the writes): show the changes, ask, make them, check again")
+	fs.BoolVar(&f.yes, "yes", false, "with --fix: make the changes without asking")
 }
 
 func (f *doctorFlags) check() error {
@@ -263,6 +267,8 @@ func (f *doctorFlags) check() error {
 		return errors.New("name the members: --member-context NAME (repeatable) or --all-members (or give --host-secret-file to examine the current context as a member)")
 	case f.allMembers && f.hostSecretFile != "":
 		return errors.New("--all-members discovers the members on the host cluster, so it cannot be used with --host-secret-file")
+	case f.yes && !f.fix:
+		return errors.New("--yes only goes with --fix")
 	case f.since <= 0 || f.timeout <= 0:
 		return errors.New("--since and --timeout must be positive")
 	}

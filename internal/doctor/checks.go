@@ -68,19 +68,24 @@ func overrideHint(m *Snapshot, source string) string {
 	return fmt.Sprintf("on %s: kubectl -n kubesphere-system edit deployment %s and remove %s from the %s container (the file then applies)", m.Name, m.Deployment.Name, strings.TrimPrefix(source, "flag "), apiserverContainer)
 }
 
-func secretPath(schema string) string {
+// secretKeys and maxAgeKeys are where the schema keeps the settings.
+func secretKeys(schema string) validate.Path {
 	if schema == validate.SchemaV4 {
-		return validate.PathV4JWTSecret.String()
+		return validate.PathV4JWTSecret
 	}
-	return validate.PathV3JWTSecret.String()
+	return validate.PathV3JWTSecret
 }
 
-func maxAgePath(schema string) string {
+func maxAgeKeys(schema string) validate.Path {
 	if schema == validate.SchemaV4 {
-		return validate.PathV4AccessTokenMaxAge.String()
+		return validate.PathV4AccessTokenMaxAge
 	}
-	return validate.PathV3AccessTokenMaxAge.String()
+	return validate.PathV3AccessTokenMaxAge
 }
+
+func secretPath(schema string) string { return secretKeys(schema).String() }
+
+func maxAgePath(schema string) string { return maxAgeKeys(schema).String() }
 
 // unusable says why a snapshot's config cannot be judged ("" when it can).
 func unusable(s *Snapshot) string {

@@ -59,11 +59,7 @@ func Probe(ctx context.Context, m *Snapshot, hostSecret string) *ProbeResult {
 	}
 	text := []byte(m.Config.Data[validate.ConfigKey])
 	doc := validate.ParseDocument(text)
-	secretKeys, ageKeys := validate.PathV3JWTSecret, validate.PathV3AccessTokenMaxAge
-	if m.Schema == validate.SchemaV4 {
-		secretKeys, ageKeys = validate.PathV4JWTSecret, validate.PathV4AccessTokenMaxAge
-	}
-	drifted, err := doc.Set(secretKeys, "ksguard-doctor-probe-"+rand.Text())
+	drifted, err := doc.Set(secretKeys(m.Schema), "ksguard-doctor-probe-"+rand.Text())
 	if err != nil {
 		p.Skipped = "the probe cannot edit this kubesphere.yaml: " + err.Error()
 		return p
@@ -75,9 +71,9 @@ func Probe(ctx context.Context, m *Snapshot, hostSecret string) *ProbeResult {
 		p.AgeAnswer = "not tried: the host's jwtSecret is unknown"
 		return p
 	}
-	withHost, err := doc.Set(secretKeys, hostSecret)
+	withHost, err := doc.Set(secretKeys(m.Schema), hostSecret)
 	if err == nil {
-		withHost, err = validate.ParseDocument(withHost).Set(ageKeys, "2h")
+		withHost, err = validate.ParseDocument(withHost).Set(maxAgeKeys(m.Schema), "2h")
 	}
 	if err != nil {
 		p.AgeAnswer = "not tried: the probe cannot edit this kubesphere.yaml: " + err.Error()

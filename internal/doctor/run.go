@@ -59,6 +59,19 @@ type Report struct {
 	Host string `json:"host"`
 	// Members are the members' reports.
 	Members []ClusterReport `json:"members"`
+
+	host    *Snapshot
+	members []*Snapshot
+}
+
+// Plan lists the changes --fix would make on every member, and what it
+// cannot change (see the package-level Plan).
+func (r *Report) Plan() (changes []Change, manual []string) {
+	for _, m := range r.members {
+		c, man := Plan(r.host, m)
+		changes, manual = append(changes, c...), append(manual, man...)
+	}
+	return changes, manual
 }
 
 // Failed reports whether an error-severity check failed anywhere.
@@ -81,9 +94,10 @@ func Run(ctx context.Context, host Target, members []Target, o Options) *Report 
 	} else {
 		hs = snapshotOf(ctx, host)
 	}
-	r := &Report{Host: host.Name}
+	r := &Report{Host: host.Name, host: hs}
 	for _, t := range members {
 		ms := snapshotOf(ctx, t)
+		r.members = append(r.members, ms)
 		env := &Env{Host: hs, Member: ms, Since: o.Since}
 		if !o.NoProbe {
 			var secret string
