@@ -23,6 +23,9 @@ const (
 	guardedNS   = "kubesphere-system"
 	guardedName = "kubesphere-config"
 	secretName  = "ksguard-host-jwt"
+	// leaseNS is ksguard's own namespace: the leader-election Lease and
+	// its Role live there, apart from the guarded namespace, as installed.
+	leaseNS = "ksguard-system"
 )
 
 var (
@@ -59,7 +62,7 @@ func run(m *testing.M) int {
 		}
 	}()
 	ctx := context.Background()
-	for _, ns := range []string{guardedNS, "other"} {
+	for _, ns := range []string{guardedNS, "other", leaseNS} {
 		if err := cluster.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1

@@ -207,7 +207,7 @@ func TestRestartSignal(t *testing.T) {
 		if err := k.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		le := append(args, "--leader-elect", "--leader-election-namespace", guardedNS, "--leader-election-id", "ksguard-e2e")
+		le := append(args, "--leader-elect", "--leader-election-namespace", leaseNS, "--leader-election-id", "ksguard-e2e")
 		k = startKsguardFor(t, owner, le...)
 		addr, err := harness.FreeAddr()
 		if err != nil {

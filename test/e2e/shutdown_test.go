@@ -13,28 +13,16 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/ksguard/ksguard/test/harness"
 )
 
 // TestGracefulShutdown: a review in flight when SIGTERM arrives is still
 // answered, and ksguard then exits cleanly.
 func TestGracefulShutdown(t *testing.T) {
 	k := startKsguard(t, "--host-secret", guardedNS+"/"+secretName)
-	body := validReview(t)
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(cluster.CA)
-	conn, err := tls.Dial("tcp", cluster.WebhookAddr, &tls.Config{RootCAs: pool})
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, rest := holdReview(t, k)
 	defer conn.Close()
-	half := len(body) / 2
-	fmt.Fprintf(conn, "POST /validate HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", cluster.WebhookAddr, len(body), body[:half])
-	eventually(t, "the review is in flight", func() error {
-		if v := metric(t, k, "controller_runtime_webhook_requests_in_flight", `webhook="/validate"`); v != 1 {
-			return fmt.Errorf("%v requests in flight", v)
-		}
-		return nil
-	})
 	if err := k.Terminate(); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +32,7 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 		return nil
 	})
-	if _, err := conn.Write(body[half:]); err != nil {
+	if _, err := conn.Write(rest); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -59,6 +47,29 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := k.Stop(); err != nil {
 		t.Fatalf("ksguard did not exit cleanly: %v", err)
 	}
+}
+
+// holdReview sends the first half of a review to k's webhook and waits
+// until k counts it in flight; it returns the connection and the rest of
+// the review.
+func holdReview(t *testing.T, k *harness.Ksguard) (*tls.Conn, []byte) {
+	t.Helper()
+	body := validReview(t)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(cluster.CA)
+	conn, err := tls.Dial("tcp", cluster.WebhookAddr, &tls.Config{RootCAs: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := len(body) / 2
+	fmt.Fprintf(conn, "POST /validate HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", cluster.WebhookAddr, len(body), body[:half])
+	eventually(t, "the review is in flight", func() error {
+		if v := metric(t, k, "controller_runtime_webhook_requests_in_flight", `webhook="/validate"`); v != 1 {
+			return fmt.Errorf("%v requests in flight", v)
+		}
+		return nil
+	})
+	return conn, body[half:]
 }
 
 // validReview is a CREATE review of the guarded ConfigMap with the host's

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -55,6 +56,26 @@ func (p *Process) Terminate() error {
 	var err error
 	p.terminate.Do(func() { err = p.cmd.Process.Signal(syscall.SIGTERM) })
 	return err
+}
+
+// Signal sends sig to the process, every time it is called (Terminate
+// sends SIGTERM once).
+func (p *Process) Signal(sig os.Signal) error {
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("signalling %s: %w", p.cmd.Path, err)
+	}
+	return nil
+}
+
+// Wait waits up to d for the process to exit. It returns whether it
+// exited, and its error if it did.
+func (p *Process) Wait(d time.Duration) (bool, error) {
+	select {
+	case <-p.done:
+		return true, p.err
+	case <-time.After(d):
+		return false, nil
+	}
 }
 
 // Stop sends SIGTERM and waits for the process to exit (killing it after
