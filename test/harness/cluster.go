@@ -130,7 +130,7 @@ func Start(o Options) (*Cluster, error) {
 // 127.0.0.1 in CertDir, and the CA patched into the caBundle of every
 // webhook envtest installed, as an operator without cert-manager does.
 func (c *Cluster) useOwnCertificates(ctx context.Context) error {
-	ca, err := certs.NewCA("ksguard local CA", time.Now(), 24*time.Hour)
+	ca, err := certs.NewCA("ksguard local CA", time.Now(), 365*24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -193,7 +193,7 @@ func (c *Cluster) KubeconfigFor(user string, groups ...string) (string, error) {
 // RenewCertificate writes a new serving certificate for 127.0.0.1 into
 // CertDir, signed by the same CA, and returns it (PEM).
 func (c *Cluster) RenewCertificate() ([]byte, error) {
-	serving, err := c.ca.Issue([]string{"127.0.0.1", "localhost"}, time.Now(), 24*time.Hour)
+	serving, err := c.ca.Issue([]string{"127.0.0.1", "localhost"}, time.Now(), 365*24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
