@@ -37,6 +37,8 @@ func Checks() []Check {
 			Description: "the jwtSecret ks-apiserver runs with equals the host's", Run: checkSecret},
 		{ID: "secret.installer-sources", Category: CategorySecret, Severity: SeverityWarning,
 			Description: "ks-installer's sources carry the host's jwtSecret (v3)", Run: checkInstallerSecret},
+		{ID: "secret.helm-release", Category: CategorySecret, Severity: SeverityWarning,
+			Description: "the ks-core Helm release carries the host's jwtSecret (v4)", Run: checkHelmRelease},
 		{ID: "maxage.zero", Category: CategoryMaxAge, Severity: SeverityError,
 			Description: "accessTokenMaxAge is 0", Run: checkMaxAge},
 		{ID: "maxage.installer-role", Category: CategoryMaxAge, Severity: SeverityWarning,
@@ -47,6 +49,8 @@ func Checks() []Check {
 			Description: "the member's clock is within maximumClockSkew of the host's", Run: checkClock},
 		{ID: "ksguard.webhooks", Category: CategoryKsguard, Severity: SeverityWarning,
 			Description: "ksguard's webhooks are registered", Run: checkWebhooks},
+		{ID: "ksguard.certificate", Category: CategoryKsguard, Severity: SeverityWarning,
+			Description: "ksguard's serving certificate verifies against the caBundle and is not expiring within 30 days", Run: checkCertificate},
 		{ID: "ksguard.probe", Category: CategoryKsguard, Severity: SeverityWarning,
 			Description: "ksguard refuses a drifted jwtSecret and sets accessTokenMaxAge to 0s (server-side dry run)", Run: checkProbe},
 		{ID: "logs.causes", Category: CategoryLogs, Severity: SeverityWarning,
@@ -200,6 +204,36 @@ func checkInstallerSecret(_ context.Context, env *Env) Outcome {
 	if len(bad) > 0 {
 		return failed(strings.Join(bad, " and ")+" differ from the host's jwtSecret: the next ks-installer run writes them back into kubesphere-config",
 			fmt.Sprintf("on %s: set %s to the host's jwtSecret", m.Name, strings.Join(bad, " and ")))
+	}
+	return ok("")
+}
+
+// checkHelmRelease compares the jwtSecret a KubeSphere v4 host passed to
+// the member's ks-core release with the host's current one. The chart uses
+// authentication.issuer.jwtSecret when set (kubesphere/kubesphere v4.1.3
+// config/ks-core/templates/_helpers.tpl "jwtSecret"), so a stale value is
+// written back into kubesphere-config by the next upgrade of the release,
+// which the host makes only when the Cluster changes.
+func checkHelmRelease(_ context.Context, env *Env) Outcome {
+	m, h := env.Member, env.Host
+	switch {
+	case m.Unreachable != nil:
+		return notChecked("the cluster is unreachable")
+	case m.KSCoreErr != nil:
+		return notChecked(m.KSCoreErr.Error())
+	case m.KSCoreValues == nil:
+		return ok("no ks-core Helm release (not a v4 member installed by its host)")
+	}
+	if why := unusable(h); why != "" {
+		return notChecked("the host's " + strings.TrimPrefix(why, "the cluster "))
+	}
+	v, _, _ := unstructured.NestedString(m.KSCoreValues, "authentication", "issuer", "jwtSecret")
+	if v == "" {
+		return ok("the release sets no jwtSecret: the chart keeps kubesphere-config's")
+	}
+	if !equalSecret(v, h.effectiveSetting(settingJWTSecret).value) {
+		return failed("the ks-core release's authentication.issuer.jwtSecret differs from the host's: the next upgrade of the release writes it back into kubesphere-config",
+			fmt.Sprintf("on the host: make KubeSphere re-install ks-core on %s with the current jwtSecret (edit the Cluster's spec.config), or helm upgrade ks-core on %s with --reuse-values --set authentication.issuer.jwtSecret=<the host's>", m.Name, m.Name))
 	}
 	return ok("")
 }

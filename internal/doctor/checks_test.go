@@ -1,7 +1,11 @@
 package doctor
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -102,6 +106,10 @@ func TestChecks(t *testing.T) {
 		{"secret.installer-sources", env(with(good(), func(s *Snapshot) {
 			s.Installer, s.KubeSphereSecret = installer(memberSecret, "member"), []byte(memberSecret)
 		})), StatusFailed, "ClusterConfiguration ks-installer spec.authentication.jwtSecret and Secret kubesphere-secret key secret differ"},
+		{"secret.helm-release", env(good()), StatusOK, "no ks-core Helm release"},
+		{"secret.helm-release", env(with(good(), func(s *Snapshot) { s.KSCoreValues = releaseValues(t, hostSecret) })), StatusOK, ""},
+		{"secret.helm-release", env(with(good(), func(s *Snapshot) { s.KSCoreValues = releaseValues(t, "") })), StatusOK, "the chart keeps kubesphere-config's"},
+		{"secret.helm-release", env(with(good(), func(s *Snapshot) { s.KSCoreValues = releaseValues(t, memberSecret) })), StatusFailed, "the next upgrade of the release writes it back"},
 		{"maxage.zero", env(good()), StatusOK, ""},
 		{"maxage.zero", env(snap("member", v3Doc(hostSecret, "2h"))), StatusFailed, "authentication.oauthOptions.accessTokenMaxAge in kubesphere.yaml makes it 2h0m0s"},
 		{"maxage.zero", env(with(good(), func(s *Snapshot) {
@@ -126,6 +134,8 @@ func TestChecks(t *testing.T) {
 		{"clock.skew", env(with(good(), func(s *Snapshot) { s.ServerTime = time.Time{} })), StatusNotChecked, "no Date header"},
 		{"ksguard.webhooks", &Env{Host: host, Member: good(), Probe: &ProbeResult{Webhooks: []string{"mutate.ksguard.io in MutatingWebhookConfiguration k", "validate.ksguard.io in ValidatingWebhookConfiguration k"}}}, StatusOK, ""},
 		{"ksguard.webhooks", &Env{Host: host, Member: good(), Probe: &ProbeResult{Webhooks: []string{"mutate.ksguard.io in MutatingWebhookConfiguration k"}}}, StatusFailed, "not both registered"},
+		{"ksguard.certificate", &Env{Host: host, Member: good(), Probe: &ProbeResult{Certs: []servingCert{{verified: "the serving certificate verifies"}}}}, StatusOK, "verifies"},
+		{"ksguard.certificate", &Env{Host: host, Member: good(), Probe: &ProbeResult{Certs: []servingCert{{problems: []string{"its CA expires soon"}}}}}, StatusFailed, "expires soon"},
 		{"ksguard.probe", &Env{Host: host, Member: good(), Probe: &ProbeResult{DriftDenied: true, ZeroedAge: true}}, StatusOK, ""},
 		{"ksguard.probe", &Env{Host: host, Member: good(), Probe: &ProbeResult{DriftAnswer: "allowed"}}, StatusFailed, "was not refused"},
 		{"ksguard.probe", &Env{Host: host, Member: good(), Probe: &ProbeResult{DriftDenied: true, AgeAnswer: "denied"}}, StatusFailed, "did not come back with 0s"},
@@ -169,5 +179,41 @@ func TestChecks(t *testing.T) {
 		if !tested[id][StatusOK] || !tested[id][StatusFailed] {
 			t.Errorf("check %s needs a passing and a failing case", id)
 		}
+	}
+}
+
+// releaseValues stores a ks-core release whose values carry secret the way
+// Helm stores releases (JSON, gzip, base64) and reads its values back, as
+// the snapshot does.
+func releaseValues(t *testing.T, secret string) map[string]any {
+	t.Helper()
+	rel, err := json.Marshal(map[string]any{"name": "ks-core", "version": 3, "config": map[string]any{
+		"authentication": map[string]any{"issuer": map[string]any{"jwtSecret": secret}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(rel)
+	w.Close()
+	values, err := decodeHelmRelease([]byte(base64.StdEncoding.EncodeToString(gz.Bytes())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return values
+}
+
+// TestDecodeHelmReleaseErrors: what is not a Helm release says so.
+func TestDecodeHelmReleaseErrors(t *testing.T) {
+	for name, stored := range map[string]string{
+		"not base64": "%%%",
+		"not gzip":   base64.StdEncoding.EncodeToString([]byte("plain")),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := decodeHelmRelease([]byte(stored)); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("error %v, want one saying %q", err, name)
+			}
+		})
 	}
 }

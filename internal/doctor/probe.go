@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -29,6 +30,8 @@ type ProbeResult struct {
 	// could not be listed.
 	Webhooks    []string
 	WebhooksErr error
+	// Certs is what was learned of each webhook's TLS.
+	Certs []servingCert
 	// Skipped says why the dry runs were not made ("" when they were).
 	Skipped string
 	// DriftDenied is true when a dry run with a random jwtSecret was
@@ -52,7 +55,7 @@ func Probe(ctx context.Context, m *Snapshot, hostSecret string) *ProbeResult {
 		p.Skipped = "the cluster is unreachable"
 		return p
 	}
-	p.Webhooks, p.WebhooksErr = findWebhooks(ctx, m.c)
+	p.Webhooks, p.Certs, p.WebhooksErr = findWebhooks(ctx, m.c)
 	if why := unusable(m); why != "" {
 		p.Skipped = why
 		return p
@@ -123,32 +126,41 @@ func dryRunUpdate(ctx context.Context, m *Snapshot, text []byte, out **corev1.Co
 }
 
 // findWebhooks lists ksguard's webhooks in the member's webhook
-// configurations.
-func findWebhooks(ctx context.Context, c client.Client) ([]string, error) {
+// configurations, and inspects their certificates.
+func findWebhooks(ctx context.Context, c client.Client) ([]string, []servingCert, error) {
 	var found []string
+	var certs []servingCert
+	add := func(kind, cfg string, w string, cc admissionregistrationv1.WebhookClientConfig) {
+		if cc.Service == nil && cc.URL == nil {
+			return
+		}
+		name := w + " in " + kind + " " + cfg
+		found = append(found, name)
+		certs = append(certs, inspectCert(ctx, name, cc, time.Now()))
+	}
 	mut := &admissionregistrationv1.MutatingWebhookConfigurationList{}
 	if err := c.List(ctx, mut); err != nil {
-		return nil, fmt.Errorf("listing mutating webhook configurations: %w", err)
+		return nil, nil, fmt.Errorf("listing mutating webhook configurations: %w", err)
 	}
 	for _, cfg := range mut.Items {
 		for _, w := range cfg.Webhooks {
-			if w.Name == mutateWebhook && (w.ClientConfig.Service != nil || w.ClientConfig.URL != nil) {
-				found = append(found, w.Name+" in MutatingWebhookConfiguration "+cfg.Name)
+			if w.Name == mutateWebhook {
+				add("MutatingWebhookConfiguration", cfg.Name, w.Name, w.ClientConfig)
 			}
 		}
 	}
 	val := &admissionregistrationv1.ValidatingWebhookConfigurationList{}
 	if err := c.List(ctx, val); err != nil {
-		return nil, fmt.Errorf("listing validating webhook configurations: %w", err)
+		return nil, nil, fmt.Errorf("listing validating webhook configurations: %w", err)
 	}
 	for _, cfg := range val.Items {
 		for _, w := range cfg.Webhooks {
-			if w.Name == validateWebhook && (w.ClientConfig.Service != nil || w.ClientConfig.URL != nil) {
-				found = append(found, w.Name+" in ValidatingWebhookConfiguration "+cfg.Name)
+			if w.Name == validateWebhook {
+				add("ValidatingWebhookConfiguration", cfg.Name, w.Name, w.ClientConfig)
 			}
 		}
 	}
-	return found, nil
+	return found, certs, nil
 }
 
 func checkWebhooks(_ context.Context, env *Env) Outcome {

@@ -88,6 +88,11 @@ type Snapshot struct {
 	// KubeSphereSecretErr saying why when unreadable.
 	KubeSphereSecret    []byte
 	KubeSphereSecretErr error
+	// KSCoreValues are the values of the member's ks-core Helm release (v4;
+	// the host re-installs it), nil when there is none; KSCoreErr says why
+	// they could not be read.
+	KSCoreValues map[string]any
+	KSCoreErr    error
 
 	// fileOnly: a host known only by its jwtSecret (--host-secret-file).
 	fileOnly bool
@@ -112,6 +117,7 @@ func Read(ctx context.Context, name string, cfg *rest.Config) *Snapshot {
 	s.readConfig(ctx)
 	s.readDeployment(ctx)
 	s.readInstaller(ctx)
+	s.KSCoreValues, s.KSCoreErr = helmValues(ctx, s.c, configKey.Namespace, ksCoreRelease)
 	return s
 }
 
