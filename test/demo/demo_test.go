@@ -43,6 +43,8 @@ func TestDemo(t *testing.T) {
 		"ks-apiserver   Restarted   rolling restart for kubesphere-system/kubesphere-config",
 		`ksguard_restarts_total{result="restarted"} 1`,
 		"Done: drift refused, accessTokenMaxAge mutated to 0s, ks-apiserver restarted for the accepted change.",
+		"cluster.role\twarning\tmulticluster.clusterRole is \"host\"",
+		"OK: 1 member(s), ",
 		"Stopping ksguard (SIGTERM).",
 	} {
 		if !strings.Contains(out.String(), want) {

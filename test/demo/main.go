@@ -224,6 +224,18 @@ func run(ctx context.Context, out io.Writer, bin, kubectl string, keep bool) err
 		fmt.Fprintf(out, "    %s{%s} %v\n", m.name, m.label, v)
 	}
 
+	say("Why would users be sent back to the login page? ksguard doctor checks this cluster as a member\n" +
+		"  (the FAQ's checks; the host's jwtSecret from the same file):\n" +
+		"  $ ksguard doctor --host-secret-file examples/host-jwt-secret -o short")
+	doc := exec.CommandContext(ctx, bin, "doctor", "--kubeconfig", cluster.Kubeconfig, "--host-secret-file", "examples/host-jwt-secret", "-o", "short")
+	doc.Dir = root
+	res2, err := doc.CombinedOutput()
+	fmt.Fprintln(out, indent(strings.TrimSpace(string(res2))))
+	if err != nil {
+		return fmt.Errorf("ksguard doctor: %w", err)
+	}
+	fmt.Fprintln(out, "  => no check failed (the examples were rendered from a host's template, hence the warning).")
+
 	if keep {
 		fmt.Fprintf(out, "\nStill running. Try:\n  export KUBECONFIG=%s\n  %s -n kubesphere-system edit configmap kubesphere-config\n  %s doctor --host-secret-file examples/host-jwt-secret\nPress Ctrl-C to stop.\n", cluster.Kubeconfig, kubectl, bin)
 		<-ctx.Done()
