@@ -45,6 +45,20 @@ type Ksguard struct {
 // ConfigHashKeyFile, plus args (a flag given again in args wins), and waits
 // until /readyz passes. Its log goes to Logs() and, if echo is not nil, to echo.
 func (c *Cluster) StartKsguard(ctx context.Context, bin string, echo io.Writer, args ...string) (*Ksguard, error) {
+	k, err := c.RunKsguard(bin, echo, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.waitReady(ctx); err != nil {
+		_ = k.Stop()
+		return nil, fmt.Errorf("%w; ksguard's log:\n%s", err, k.Logs())
+	}
+	return k, nil
+}
+
+// RunKsguard is StartKsguard without the wait for /readyz: for a ksguard
+// that may never be ready (its RBAC cut short, say).
+func (c *Cluster) RunKsguard(bin string, echo io.Writer, args ...string) (*Ksguard, error) {
 	metricsAddr, err := FreeAddr()
 	if err != nil {
 		return nil, err
@@ -65,12 +79,7 @@ func (c *Cluster) StartKsguard(ctx context.Context, bin string, echo io.Writer, 
 	if err != nil {
 		return nil, err
 	}
-	k := &Ksguard{Process: p, MetricsURL: "http://" + metricsAddr + "/metrics", ReadyURL: "http://" + probeAddr + "/readyz"}
-	if err := k.waitReady(ctx); err != nil {
-		_ = k.Stop()
-		return nil, fmt.Errorf("%w; ksguard's log:\n%s", err, k.Logs())
-	}
-	return k, nil
+	return &Ksguard{Process: p, MetricsURL: "http://" + metricsAddr + "/metrics", ReadyURL: "http://" + probeAddr + "/readyz"}, nil
 }
 
 // waitReady polls /readyz until it answers 200, ksguard exits, or a minute

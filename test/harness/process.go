@@ -14,6 +14,9 @@ import (
 // Process is a child process whose output is collected: ksguard, or a
 // helper program such as the cert-manager test harness.
 type Process struct {
+	// Started is when the process was started.
+	Started time.Time
+
 	cmd       *exec.Cmd
 	logs      *syncBuffer
 	done      chan struct{}
@@ -30,6 +33,7 @@ func StartProcess(bin string, echo io.Writer, args ...string) (*Process, error) 
 		out = io.MultiWriter(p.logs, echo)
 	}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
+	p.Started = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}

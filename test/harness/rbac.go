@@ -1,0 +1,118 @@
+package harness
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+)
+
+// ReadRBAC decodes the Roles, ClusterRoles and their bindings of a YAML
+// manifest (documents separated by ---); anything else is an error.
+func ReadRBAC(manifest []byte) ([]client.Object, error) {
+	var objs []client.Object
+	for _, part := range bytes.Split(manifest, []byte("\n---\n")) {
+		var meta struct{ Kind string }
+		if err := yaml.Unmarshal(part, &meta); err != nil {
+			return nil, fmt.Errorf("reading the RBAC manifest: %w", err)
+		}
+		var obj client.Object
+		switch meta.Kind {
+		case "Role":
+			obj = &rbacv1.Role{}
+		case "RoleBinding":
+			obj = &rbacv1.RoleBinding{}
+		case "ClusterRole":
+			obj = &rbacv1.ClusterRole{}
+		case "ClusterRoleBinding":
+			obj = &rbacv1.ClusterRoleBinding{}
+		case "":
+			continue
+		default:
+			return nil, fmt.Errorf("the RBAC manifest holds a %s", meta.Kind)
+		}
+		if err := yaml.UnmarshalStrict(part, obj); err != nil {
+			return nil, fmt.Errorf("reading a %s of the RBAC manifest: %w", meta.Kind, err)
+		}
+		objs = append(objs, obj)
+	}
+	return objs, nil
+}
+
+// VerbRemoval is a set of RBAC objects with one verb of one rule removed
+// (the rule goes with its last verb).
+type VerbRemoval struct {
+	// Name says what was removed: "Role NS/NAME: GROUP RESOURCES[NAMES] VERB",
+	// the group "core" for "".
+	Name string
+	// Objects are the RBAC objects without that verb.
+	Objects []client.Object
+}
+
+// VerbRemovals returns every way of removing one verb of one rule from
+// the Roles and ClusterRoles in objs, in order.
+func VerbRemovals(objs []client.Object) []VerbRemoval {
+	var out []VerbRemoval
+	for i, obj := range objs {
+		rules := rulesOf(obj)
+		if rules == nil {
+			continue
+		}
+		for r, rule := range *rules {
+			for v, verb := range rule.Verbs {
+				cp := make([]client.Object, len(objs))
+				for j, o := range objs {
+					cp[j] = o.DeepCopyObject().(client.Object)
+				}
+				cr := rulesOf(cp[i])
+				if len(rule.Verbs) == 1 {
+					*cr = slices.Delete(*cr, r, r+1)
+				} else {
+					(*cr)[r].Verbs = slices.Delete((*cr)[r].Verbs, v, v+1)
+				}
+				out = append(out, VerbRemoval{Name: fmt.Sprintf("%s: %s %s", objectName(obj), ruleName(rule), verb), Objects: cp})
+			}
+		}
+	}
+	return out
+}
+
+// rulesOf returns the rules of a Role or ClusterRole, else nil.
+func rulesOf(obj client.Object) *[]rbacv1.PolicyRule {
+	switch o := obj.(type) {
+	case *rbacv1.Role:
+		return &o.Rules
+	case *rbacv1.ClusterRole:
+		return &o.Rules
+	}
+	return nil
+}
+
+func objectName(obj client.Object) string {
+	kind := "ClusterRole"
+	if _, ok := obj.(*rbacv1.Role); ok {
+		kind = "Role"
+	}
+	if obj.GetNamespace() == "" {
+		return kind + " " + obj.GetName()
+	}
+	return kind + " " + obj.GetNamespace() + "/" + obj.GetName()
+}
+
+// ruleName is "GROUPS RESOURCES[NAMES]", the core group named "core".
+func ruleName(r rbacv1.PolicyRule) string {
+	groups := make([]string, len(r.APIGroups))
+	for i, g := range r.APIGroups {
+		groups[i] = cmp.Or(g, "core")
+	}
+	s := strings.Join(groups, ",") + " " + strings.Join(r.Resources, ",")
+	if len(r.ResourceNames) > 0 {
+		s += "[" + strings.Join(r.ResourceNames, ",") + "]"
+	}
+	return s
+}
