@@ -227,11 +227,17 @@ func checkHelmRelease(_ context.Context, env *Env) Outcome {
 	if why := unusable(h); why != "" {
 		return notChecked("the host's " + strings.TrimPrefix(why, "the cluster "))
 	}
+	host := h.effectiveSetting(settingJWTSecret).value
 	v, _, _ := unstructured.NestedString(m.KSCoreValues, "authentication", "issuer", "jwtSecret")
 	if v == "" {
+		// The chart keeps kubesphere-config's, preferring authentication.jwtSecret.
+		if l := m.LegacyJWTSecret; l != nil && !equalSecret(*l, host) {
+			return failed("the release sets no jwtSecret, so the chart's next upgrade takes kubesphere-config's authentication.jwtSecret, which differs from the host's",
+				editHint(m.Name, "set authentication.jwtSecret to the host's jwtSecret too, or remove it"))
+		}
 		return ok("the release sets no jwtSecret: the chart keeps kubesphere-config's")
 	}
-	if !equalSecret(v, h.effectiveSetting(settingJWTSecret).value) {
+	if !equalSecret(v, host) {
 		return failed("the ks-core release's authentication.issuer.jwtSecret differs from the host's: the next upgrade of the release writes it back into kubesphere-config",
 			fmt.Sprintf("on the host: make KubeSphere re-install ks-core on %s with the current jwtSecret (edit the Cluster's spec.config), or helm upgrade ks-core on %s with --reuse-values --set authentication.issuer.jwtSecret=<the host's>", m.Name, m.Name))
 	}

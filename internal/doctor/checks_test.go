@@ -30,15 +30,21 @@ func v3Doc(secret, age string) string {
 	return "authentication:\n  maximumClockSkew: 10s\n  jwtSecret: \"" + secret + "\"\n  oauthOptions:\n    accessTokenMaxAge: " + age + "\nmulticluster:\n  clusterRole: member\n"
 }
 
+// v4Legacy is a v4 member document with the host's issuer jwtSecret and
+// legacy as its authentication.jwtSecret.
+func v4Legacy(legacy string) string {
+	return "authentication:\n  jwtSecret: \"" + legacy + "\"\n  issuer:\n    jwtSecret: \"" + hostSecret + "\"\n    accessTokenMaxAge: 0s\nmulticluster:\n  clusterRole: member\n"
+}
+
 // snap is a snapshot of a reachable cluster holding doc, as Read would
 // take it (without an API server).
 func snap(name, doc string) *Snapshot {
 	s := &Snapshot{Name: name, ServerVersion: "v1.37.1", ServerTime: time.Unix(1_800_000_000, 0),
-		Config: &corev1.ConfigMap{Data: map[string]string{validate.ConfigKey: doc}}}
-	s.Schema = validate.ParseDocument([]byte(doc)).Schema
-	s.Reading, s.LoadErr = validate.ReadAsKubeSphere(s.Schema, []byte(doc))
+		Config: &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kubesphere-system", Name: "kubesphere-config"},
+			Data: map[string]string{validate.ConfigKey: doc}}}
+	s.readDocument([]byte(doc))
 	s.ConfigChanged = time.Unix(1_800_000_000, 0)
-	s.Deployment = &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "ks-apiserver"}}
+	s.Deployment = &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "kubesphere-system", Name: "ks-apiserver"}}
 	s.Version = "v3.2.1"
 	return s
 }
@@ -110,6 +116,8 @@ func TestChecks(t *testing.T) {
 		{"secret.helm-release", env(with(good(), func(s *Snapshot) { s.KSCoreValues = releaseValues(t, hostSecret) })), StatusOK, ""},
 		{"secret.helm-release", env(with(good(), func(s *Snapshot) { s.KSCoreValues = releaseValues(t, "") })), StatusOK, "the chart keeps kubesphere-config's"},
 		{"secret.helm-release", env(with(good(), func(s *Snapshot) { s.KSCoreValues = releaseValues(t, memberSecret) })), StatusFailed, "the next upgrade of the release writes it back"},
+		{"secret.helm-release", env(with(snap("member", v4Legacy(memberSecret)), func(s *Snapshot) { s.KSCoreValues = releaseValues(t, "") })), StatusFailed, "takes kubesphere-config's authentication.jwtSecret"},
+		{"secret.helm-release", env(with(snap("member", v4Legacy(hostSecret)), func(s *Snapshot) { s.KSCoreValues = releaseValues(t, "") })), StatusOK, "the chart keeps"},
 		{"maxage.zero", env(good()), StatusOK, ""},
 		{"maxage.zero", env(snap("member", v3Doc(hostSecret, "2h"))), StatusFailed, "authentication.oauthOptions.accessTokenMaxAge in kubesphere.yaml makes it 2h0m0s"},
 		{"maxage.zero", env(with(good(), func(s *Snapshot) {
@@ -213,6 +221,59 @@ func TestDecodeHelmReleaseErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if _, err := decodeHelmRelease([]byte(stored)); err == nil || !strings.Contains(err.Error(), name) {
 				t.Errorf("error %v, want one saying %q", err, name)
+			}
+		})
+	}
+}
+
+// TestPlan: what --fix would change, listed without secrets, for each way
+// the member can be wrong.
+func TestPlan(t *testing.T) {
+	host := snap("host", v3Doc(hostSecret, "2h"))
+	for _, tc := range []struct {
+		name   string
+		member *Snapshot
+		want   []string // Object: What
+		manual string
+	}{
+		{"clean", snap("member", v3Doc(hostSecret, "0s")), nil, ""},
+		{"file", snap("member", v3Doc(memberSecret, "2h")), []string{
+			"ConfigMap kubesphere-system/kubesphere-config: kubesphere.yaml authentication.jwtSecret: (another value) → (the host's jwtSecret); kubesphere.yaml authentication.oauthOptions.accessTokenMaxAge: 2h0m0s → 0s",
+			"Deployment kubesphere-system/ks-apiserver: rollout restart",
+		}, ""},
+		{"env", with(snap("member", v3Doc(hostSecret, "0s")), func(s *Snapshot) {
+			s.Overrides = []Override{{Setting: settingAccessTokenMaxAge, Source: "env KUBESPHERE_AUTHENTICATION_OAUTHOPTIONS_ACCESSTOKENMAXAGE", Value: "2h", key: "authentication.oauthoptions.accesstokenmaxage"}}
+		}), []string{"Deployment kubesphere-system/ks-apiserver: remove env [KUBESPHERE_AUTHENTICATION_OAUTHOPTIONS_ACCESSTOKENMAXAGE] from container ks-apiserver, and restart"}, ""},
+		{"flag", with(snap("member", v3Doc(hostSecret, "0s")), func(s *Snapshot) {
+			s.Overrides = []Override{{Setting: settingJWTSecret, Source: "flag --jwt-secret", Value: memberSecret}}
+		}), nil, "member: remove flag --jwt-secret from Deployment ks-apiserver"},
+		{"v4 legacy", snap("member", v4Legacy(memberSecret)), []string{
+			"ConfigMap kubesphere-system/kubesphere-config: kubesphere.yaml authentication.jwtSecret: (another value) → (the host's jwtSecret)",
+			"Deployment kubesphere-system/ks-apiserver: rollout restart",
+		}, ""},
+		{"installer", with(snap("member", v3Doc(hostSecret, "0s")), func(s *Snapshot) {
+			s.Installer, s.KubeSphereSecret = installer(memberSecret, "none"), []byte(memberSecret)
+		}), []string{
+			"ClusterConfiguration kubesphere-system/ks-installer: spec.authentication.jwtSecret: (another value) → (the host's jwtSecret); spec.multicluster.clusterRole: \"none\" → \"member\"",
+			"Secret kubesphere-system/kubesphere-secret: secret: (another value) → (the host's jwtSecret)",
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			changes, manual := Plan(host, tc.member)
+			var got []string
+			for _, c := range changes {
+				got = append(got, c.Object+": "+c.What)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			if all := strings.Join(manual, "\n"); tc.manual == "" && all != "" || !strings.Contains(all, tc.manual) {
+				t.Errorf("manual = %q, want %q", all, tc.manual)
+			}
+			for _, s := range []string{hostSecret, memberSecret} {
+				if strings.Contains(strings.Join(got, "")+strings.Join(manual, ""), s) {
+					t.Errorf("the plan shows a secret")
+				}
 			}
 		})
 	}

@@ -83,6 +83,11 @@ func Plan(h, m *Snapshot) (changes []Change, manual []string) {
 			manual = append(manual, fmt.Sprintf("%s: remove %s from Deployment %s (ksguard doctor does not edit command lines)", m.Name, secret.source, m.Deployment.Name))
 		}
 	}
+	if l := m.LegacyJWTSecret; l != nil && !equalSecret(*l, host.value) {
+		// v4: the ks-core chart prefers authentication.jwtSecret when it
+		// renders the document again.
+		text, edits = editDoc(text, edits, validate.PathV3JWTSecret, host.value, otherValue+" → "+hostValue)
+	}
 	age := m.effectiveSetting(settingAccessTokenMaxAge)
 	if age.problem == "" && age.dur != 0 {
 		switch {

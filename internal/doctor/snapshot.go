@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +66,10 @@ type Snapshot struct {
 	// it cannot (nil when it can).
 	Reading validate.KubeSphereReading
 	LoadErr error
+	// LegacyJWTSecret is a v4 document's authentication.jwtSecret, which
+	// ks-apiserver ignores but the ks-core chart prefers when it renders the
+	// document again; nil when absent.
+	LegacyJWTSecret *string
 	// ConfigChanged is when kubesphere-config was last written (the latest
 	// time in its managed fields).
 	ConfigChanged time.Time
@@ -178,8 +183,19 @@ func (s *Snapshot) readConfig(ctx context.Context) {
 		s.LoadErr = fmt.Errorf("ConfigMap %s has no %s key", configKey, validate.ConfigKey)
 		return
 	}
-	s.Schema = validate.ParseDocument([]byte(text)).Schema
-	s.Reading, s.LoadErr = validate.ReadAsKubeSphere(s.Schema, []byte(text))
+	s.readDocument([]byte(text))
+}
+
+// readDocument reads kubesphere.yaml as ks-apiserver of its version does.
+func (s *Snapshot) readDocument(text []byte) {
+	s.Schema = validate.ParseDocument(text).Schema
+	s.Reading, s.LoadErr = validate.ReadAsKubeSphere(s.Schema, text)
+	if s.Schema == validate.SchemaV4 {
+		// The v3 reading of a v4 document is its authentication.jwtSecret.
+		if legacy, err := validate.ReadAsKubeSphere(validate.SchemaV3, text); err == nil && slices.Contains(legacy.Keys, "authentication.jwtsecret") {
+			s.LegacyJWTSecret = &legacy.JWTSecret
+		}
+	}
 }
 
 func (s *Snapshot) readDeployment(ctx context.Context) {
