@@ -238,3 +238,32 @@ func messageKind(msg string) string {
 	}
 	return msg
 }
+
+// Fuzz is the FuzzParity target of a loader's module: for any document its
+// loader reads and any host secret, no unsafe allow and no misread. The
+// corpus's structural variants are the seeds, beside the module's
+// testdata/fuzz.
+func Fuzz(f *testing.F, schema string, load Loader) {
+	for _, c := range Seeds() {
+		f.Add(c.Doc, c.Host)
+	}
+	k, err := NewChecker()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, doc, host string) {
+		if host == "" || !Applies([]byte(doc), schema) {
+			return
+		}
+		r, err := k.Check([]byte(doc), host, load)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Unsafe != "" {
+			t.Fatalf("unsafe allow: %s\ndocument: %q\nhost: %q", r.Unsafe, doc, host)
+		}
+		if why := k.CompareReading([]byte(doc), schema, load); why != "" {
+			t.Fatalf("ksguard reads the document differently from the loader: %s\ndocument: %q", why, doc)
+		}
+	})
+}
