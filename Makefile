@@ -64,8 +64,9 @@ lint: ## gofmt and go vet.
 	for m in $(PARITY_MODULES); do (cd $$m && $(GO) vet ./...); done
 
 .PHONY: rego-test
-rego-test: ## Run only the Rego policy tests.
-	$(GO) test -count=1 -run TestRego -v ./policies/
+rego-test: build ## Run only the Rego policy tests (ksguard test), with coverage.
+	$(BIN)/ksguard test -v
+	$(BIN)/ksguard test --coverage --threshold 95 examples/my-policies
 
 .PHONY: fuzz
 fuzz: ## Fuzz the parser, the editor, the decision and the parity with KubeSphere's loaders for FUZZTIME each.

@@ -4,35 +4,24 @@ import (
 	"context"
 	"testing"
 
-	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/tester"
-
 	"github.com/ksguard/ksguard/internal/validate"
 	"github.com/ksguard/ksguard/policies"
 )
 
-// TestRego runs every Rego test (test_* rules in *_test.rego) with OPA's
-// tester, so that `go test` fails when a policy test fails.
+// TestRego runs every Rego test (test_* rules in *_test.rego) as
+// `ksguard test` runs them (validate.RunPolicyTests), so that `go test`
+// fails when a policy test fails.
 func TestRego(t *testing.T) {
-	ctx := context.Background()
-	sources, err := validate.ReadModulesWithTests(policies.FS)
+	sources, err := validate.LoadSources(validate.PolicyModeAdditive, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	modules := map[string]*ast.Module{}
-	for name, src := range sources {
-		m, err := ast.ParseModuleWithOpts(name, src, ast.ParserOptions{RegoVersion: ast.RegoV1})
-		if err != nil {
-			t.Fatalf("parsing %s: %v", name, err)
-		}
-		modules[name] = m
-	}
-	ch, err := tester.NewRunner().SetModules(modules).EnableTracing(false).RaiseBuiltinErrors(true).Run(ctx, modules)
+	run, err := validate.RunPolicyTests(context.Background(), sources, validate.TestOptions{})
 	if err != nil {
 		t.Fatalf("running Rego tests: %v", err)
 	}
 	n := 0
-	for r := range ch {
+	for r := range run.Results {
 		n++
 		name := r.Package + "." + r.Name
 		t.Run(name, func(t *testing.T) {

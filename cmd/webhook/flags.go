@@ -38,6 +38,7 @@ func (s *stringList) Set(v string) error {
 // subcommand that decides.
 type policyFlags struct {
 	policyDir        string
+	policyMode       string
 	mode             string
 	onMissingHost    string
 	guarded          string
@@ -47,7 +48,8 @@ type policyFlags struct {
 
 func (p *policyFlags) register(fs *flag.FlagSet) {
 	def := validate.DefaultOptions()
-	fs.StringVar(&p.policyDir, "policy-dir", "", "directory of Rego policies (*.rego) that replace the embedded ones")
+	fs.StringVar(&p.policyDir, "policy-dir", "", "directory of Rego policies (*.rego) added to the embedded ones (see --policy-mode)")
+	fs.StringVar(&p.policyMode, "policy-mode", validate.PolicyModeAdditive, "additive: --policy-dir's files join the embedded package ksguard.admission (new violation, advice and edits rules and helpers; built-in rules cannot be redefined); replace: they replace the embedded policies")
 	fs.StringVar(&p.mode, "mode", def.Mode, "enforce: deny drift; warn: report denials as warnings")
 	fs.StringVar(&p.onMissingHost, "on-missing-host", def.OnMissingHost, "deny or warn: what writes get while the host's jwtSecret is unavailable")
 	fs.StringVar(&p.guarded, "guarded", def.GuardedNamespace+"/"+def.GuardedName, "NAMESPACE/NAME of the guarded ConfigMap")
@@ -58,6 +60,9 @@ func (p *policyFlags) register(fs *flag.FlagSet) {
 // options checks the flags and returns the decision options.
 func (p *policyFlags) options() (validate.Options, error) {
 	o := validate.DefaultOptions()
+	if !slices.Contains(validate.PolicyModes, p.policyMode) {
+		return o, fmt.Errorf("--policy-mode must be %s, not %q", strings.Join(validate.PolicyModes, " or "), p.policyMode)
+	}
 	switch p.mode {
 	case validate.ModeEnforce, validate.ModeWarn:
 		o.Mode = p.mode
@@ -93,7 +98,7 @@ func (p *policyFlags) loadPolicy(ctx context.Context) (*validate.Policy, string,
 	if _, err := os.Stat(p.policyDir); err != nil {
 		return nil, "", fmt.Errorf("--policy-dir: %w", err)
 	}
-	return policyreload.Load(ctx, p.policyDir)
+	return policyreload.Load(ctx, p.policyDir, p.policyMode)
 }
 
 // readHostSecretFile reads the host's jwtSecret from a file (see
@@ -274,3 +279,37 @@ func (f *doctorFlags) check() error {
 	}
 	return nil
 }
+
+// testFlags are the flags of `ksguard test`, named as opa test names them.
+type testFlags struct {
+	verbose    bool
+	run        string
+	coverage   bool
+	threshold  float64
+	output     string
+	policyMode string
+}
+
+func (f *testFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.verbose, "v", false, "print every test, with the trace and print() output of failures")
+	fs.StringVar(&f.run, "run", "", "run only the tests whose full name (data.PACKAGE.test_NAME) matches this regular expression")
+	fs.BoolVar(&f.coverage, "coverage", false, "report which policy lines the tests evaluate")
+	fs.Float64Var(&f.threshold, "threshold", 0, "with --coverage: fail (exit 2) when coverage is below this percentage")
+	fs.StringVar(&f.output, "o", "pretty", "output format: pretty or json")
+	fs.StringVar(&f.policyMode, "policy-mode", validate.PolicyModeAdditive, "how DIR's files combine with the embedded policies: "+strings.Join(validate.PolicyModes, " or "))
+}
+
+func (f *testFlags) check() error {
+	switch {
+	case f.output != "pretty" && f.output != "json":
+		return fmt.Errorf("-o %s: want pretty or json", f.output)
+	case f.threshold < 0 || f.threshold > 100:
+		return fmt.Errorf("--threshold %v: want a percentage from 0 to 100", f.threshold)
+	case f.threshold > 0 && !f.coverage:
+		return errors.New("--threshold needs --coverage")
+	case !slices.Contains(validate.PolicyModes, f.policyMode):
+		return fmt.Errorf("--policy-mode %s: want %s", f.policyMode, strings.Join(validate.PolicyModes, " or "))
+	}
+	return nil
+}
+

@@ -5,6 +5,7 @@
 //	ksguard eval    judge a ConfigMap (or an AdmissionReview) offline
 //	ksguard certs   write a CA and a serving certificate to a directory
 //	ksguard doctor  check a host cluster and its members (the FAQ's checks)
+//	ksguard test    run the Rego tests of the policies (and of a policy directory)
 //	ksguard version print the version
 package main
 
@@ -34,9 +35,10 @@ Usage:
   ksguard eval --review REVIEW.json --host-secret-file FILE        answer an AdmissionReview
   ksguard certs --dir DIR --host NAME [--host NAME ...]            write a CA and a serving certificate
   ksguard doctor --member-context NAME | --all-members [flags]     why are users sent back to the login page?
+  ksguard test [-v] [--run REGEX] [--coverage] [DIR...]              run the policies' Rego tests (with DIR's)
   ksguard version                                                  print the version
 
-Run 'ksguard serve -h', 'ksguard eval -h', 'ksguard certs -h' or 'ksguard doctor -h' for the flags.
+Run 'ksguard serve -h', 'ksguard eval -h', 'ksguard certs -h', 'ksguard doctor -h' or 'ksguard test -h' for the flags.
 `
 
 func main() {
@@ -58,6 +60,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCerts(args[1:], stdout, stderr)
 	case "doctor":
 		return runDoctor(args[1:], stdin, stdout, stderr)
+	case "test":
+		return runTest(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return exitAllowed

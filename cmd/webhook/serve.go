@@ -249,7 +249,7 @@ func serve(ctx context.Context, f *serveFlags, log, decisions logr.Logger) error
 		}
 	}
 	if f.policy.policyDir != "" {
-		if err := mgr.Add(policyreload.New(f.policy.policyDir, digest, ev, f.reloadPoll, log.WithName("policy"))); err != nil {
+		if err := mgr.Add(policyreload.New(f.policy.policyDir, f.policy.policyMode, digest, ev, f.reloadPoll, log.WithName("policy"))); err != nil {
 			return err
 		}
 	}
@@ -293,7 +293,7 @@ func serve(ctx context.Context, f *serveFlags, log, decisions logr.Logger) error
 
 	hs := host.HostSecret()
 	log.Info("starting ksguard", "version", version, "mode", opts.Mode, "onMissingHost", opts.OnMissingHost,
-		"guarded", opts.GuardedNamespace+"/"+opts.GuardedName, "policies", policySource(f.policy.policyDir, policy),
+		"guarded", opts.GuardedNamespace+"/"+opts.GuardedName, "policies", policySource(f.policy.policyDir, policy), "policyMode", f.policy.policyMode,
 		"hostSecret", hostSourceName(f), "hostSecretAvailable", hs.Value != nil,
 		"restartTarget", f.restartTarget, "restartMinInterval", f.restartInterval.String(), "configHashKeyID", configHashKeyID(hasher), "remediate", f.remediate, "leaderElect", f.leaderElect, "tls", tlsSourceName(f))
 	if err := mgr.Start(ctx); err != nil {

@@ -1,6 +1,8 @@
 // Package policyreload keeps the Rego policies of a --policy-dir serving:
 // it recompiles them when the directory changes and swaps them into the
-// evaluator. A policy that fails to compile leaves the last good one
+// evaluator. In both policy modes (validate.PolicyModeAdditive, the
+// directory's files joining the embedded policies, and
+// validate.PolicyModeReplace) the directory is what is watched. A policy that fails to compile leaves the last good one
 // serving; the compiler's message is logged and the failure counted in
 // ksguard_policy_reloads_total{result="failure"}.
 package policyreload
@@ -25,6 +27,7 @@ import (
 // Reloader recompiles the policies in a directory when they change.
 type Reloader struct {
 	dir  string
+	mode string
 	poll time.Duration
 	ev   *validate.Evaluator
 	log  logr.Logger
@@ -33,24 +36,39 @@ type Reloader struct {
 	seen string // digest of the sources last compiled, good or bad
 }
 
-// Load compiles the policies in dir once, for the start of the process:
-// an error stops ksguard with the compiler's message.
-func Load(ctx context.Context, dir string) (*validate.Policy, string, error) {
-	mods, err := validate.ReadModules(os.DirFS(dir))
+// Load compiles the policies in dir, composed for mode with the embedded
+// ones (validate.ComposeModules), once, for the start of the process: an
+// error stops ksguard with the compiler's message.
+func Load(ctx context.Context, dir, mode string) (*validate.Policy, string, error) {
+	mods, err := validate.ReadDirModules(os.DirFS(dir), dir, false)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading policies from %s: %w", dir, err)
+		return nil, "", err
 	}
-	pol, err := validate.CompilePolicy(ctx, mods)
+	pol, err := compile(ctx, mode, mods)
 	if err != nil {
-		return nil, "", fmt.Errorf("loading policies from %s: %w", dir, err)
+		return nil, "", fmt.Errorf("loading policies from %s (--policy-mode=%s): %w", dir, mode, err)
 	}
 	return pol, digest(mods), nil
 }
 
+// compile composes the directory's modules for mode and compiles them.
+func compile(ctx context.Context, mode string, mods map[string]string) (*validate.Policy, error) {
+	embedded, err := validate.EmbeddedModules(false)
+	if err != nil {
+		return nil, err
+	}
+	composed, err := validate.ComposeModules(mode, embedded, mods)
+	if err != nil {
+		return nil, err
+	}
+	return validate.CompilePolicy(ctx, composed)
+}
+
 // New returns a Reloader that swaps the policies of ev when the files in
-// dir change; loaded is the digest Load returned for the policies ev has.
-func New(dir, loaded string, ev *validate.Evaluator, poll time.Duration, log logr.Logger) *Reloader {
-	return &Reloader{dir: dir, poll: poll, ev: ev, log: log.WithValues("policyDir", dir), seen: loaded}
+// dir change, composing them for mode; loaded is the digest Load returned
+// for the policies ev has.
+func New(dir, mode, loaded string, ev *validate.Evaluator, poll time.Duration, log logr.Logger) *Reloader {
+	return &Reloader{dir: dir, mode: mode, poll: poll, ev: ev, log: log.WithValues("policyDir", dir, "policyMode", mode), seen: loaded}
 }
 
 // Start watches the directory until ctx is done.
@@ -66,7 +84,7 @@ func (r *Reloader) NeedLeaderElection() bool { return false }
 func (r *Reloader) Reload(ctx context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	mods, err := validate.ReadModules(os.DirFS(r.dir))
+	mods, err := validate.ReadDirModules(os.DirFS(r.dir), r.dir, false)
 	if err != nil {
 		if r.seen != "unreadable" {
 			r.seen = "unreadable"
@@ -80,7 +98,7 @@ func (r *Reloader) Reload(ctx context.Context) {
 		return
 	}
 	r.seen = d
-	pol, err := validate.CompilePolicy(ctx, mods)
+	pol, err := compile(ctx, r.mode, mods)
 	if err != nil {
 		metrics.PolicyReloads.WithLabelValues(metrics.ReloadFailure).Inc()
 		r.log.Error(err, "policy reload failed; the last good policies keep serving")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"sort"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -42,8 +41,9 @@ const resultModuleFile = "(ksguard)/result.rego"
 // Policy is a compiled set of Rego modules with its query prepared once.
 // It is safe for concurrent use.
 type Policy struct {
-	query rego.PreparedEvalQuery
-	files []string
+	query   rego.PreparedEvalQuery
+	files   []string
+	modules map[string]*ast.Module // parsed, for Explain
 }
 
 // Files lists the Rego files the policy was compiled from.
@@ -95,27 +95,29 @@ func readRego(fsys fs.FS, tests bool) (map[string]string, error) {
 // decision query. The error carries the compiler's messages with file and
 // line.
 func CompilePolicy(ctx context.Context, modules map[string]string) (*Policy, error) {
-	files := make([]string, 0, len(modules))
-	for f := range modules {
-		files = append(files, f)
-	}
-	sort.Strings(files)
+	files := sortedKeys(modules)
 	result, err := ast.ParseModuleWithOpts(resultModuleFile, resultModule, ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if err != nil {
 		return nil, fmt.Errorf("compiling ksguard's result module: %w", err)
 	}
+	parsed, err := ParseModules(modules)
+	if err != nil {
+		return nil, err
+	}
+	compiler, err := newCompiler()
+	if err != nil {
+		return nil, err
+	}
 	opts := []func(*rego.Rego){
 		rego.Query("data.ksguard.internal.result.result"),
+		rego.Compiler(compiler),
 		rego.ParsedModule(result),
 		rego.SetRegoVersion(ast.RegoV1),
 		rego.StrictBuiltinErrors(true),
 	}
 	hasPackage := false
 	for _, f := range files {
-		m, err := ast.ParseModuleWithOpts(f, modules[f], ast.ParserOptions{RegoVersion: ast.RegoV1})
-		if err != nil {
-			return nil, fmt.Errorf("compiling policy: %w", err)
-		}
+		m := parsed[f]
 		hasPackage = hasPackage || m.Package.Path.String() == "data."+PolicyPackage
 		opts = append(opts, rego.ParsedModule(m))
 	}
@@ -126,7 +128,13 @@ func CompilePolicy(ctx context.Context, modules map[string]string) (*Policy, err
 	if err != nil {
 		return nil, fmt.Errorf("compiling policy: %w", err)
 	}
-	return &Policy{query: q, files: files}, nil
+	return &Policy{query: q, files: files, modules: parsed}, nil
+}
+
+// newCompiler returns the Rego compiler every policy is compiled with, for
+// serving and for tests alike.
+func newCompiler() (*ast.Compiler, error) {
+	return ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1), nil
 }
 
 // LoadPolicy reads and compiles the policies under fsys.

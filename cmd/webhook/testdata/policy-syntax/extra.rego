@@ -1,0 +1,3 @@
+package ksguard.admission
+
+violation contains msg if {
