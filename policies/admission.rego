@@ -37,9 +37,9 @@ checkable if {
 
 # subject is the ConfigMap the write is about: the new object, or the stored
 # one for a DELETE.
-subject := input.object if input.object != null
+subject := input.object if input.operation != "DELETE"
 
-subject := input.oldObject if input.object == null
+subject := input.oldObject if input.operation == "DELETE"
 
 # break_glass_reason is the value of the break-glass annotation, if set.
 break_glass_reason := subject.annotations[input.config.breakGlass.annotation]

@@ -80,6 +80,8 @@ func TestEval(t *testing.T) {
 			code: 2, stderrHas: []string{"testdata/policy-deny-all/", "rule deny is a built-in rule", "--policy-mode=replace"}},
 		{name: "additive: a file that does not parse", args: []string{"eval", "-f", "testdata/member.yaml", hs, "--policy-dir", "testdata/policy-syntax"},
 			code: 2, stderrHas: []string{"testdata/policy-syntax/extra.rego:4"}},
+		{name: "a field the input does not have", args: []string{"eval", "-f", "testdata/member.yaml", hs, "--policy-dir", "testdata/policy-typo"},
+			code: 2, stderrHas: []string{"testdata/policy-typo/typo.rego:6", "undefined ref: input.object.setings.jwtSecret.present"}},
 		{name: "bad policy mode", args: []string{"eval", "-f", "testdata/member.yaml", hs, "--policy-mode", "merge"}, code: 2, stderrHas: []string{`--policy-mode must be additive or replace, not "merge"`}},
 		{name: "missing policy dir", args: []string{"eval", "-f", "testdata/member.yaml", hs, "--policy-dir", "testdata/nope"}, code: 2, stderrHas: []string{"--policy-dir", "no such file"}},
 		{name: "missing file", args: []string{"eval", "-f", "testdata/nope.yaml", hs}, code: 2, stderrHas: []string{"reading testdata/nope.yaml: no such file or directory"}},

@@ -24,6 +24,8 @@ func TestTestCommand(t *testing.T) {
 			stdoutHas: []string{"data.failing_test.test_clean_member_denied: FAIL", "FAIL: 1/30"}},
 		{name: "a policy that does not parse exits 1", args: []string{"test", "testdata/policy-syntax"}, code: 1,
 			stderrHas: []string{"testdata/policy-syntax/extra.rego:4"}},
+		{name: "a field the input does not have exits 1", args: []string{"test", "testdata/policy-typo"}, code: 1,
+			stderrHas: []string{"testdata/policy-typo/typo.rego:6: rego_type_error: undefined ref: input.object.setings.jwtSecret.present", `have: "setings"`}},
 		{name: "a policy that does not compile exits 1", args: []string{"test", "--policy-mode", "replace", "testdata/policy-broken"}, code: 1,
 			stderrHas: []string{"testdata/policy-broken/admission.rego:4", "undefined function undefined_function"}},
 		{name: "a built-in rule redefined exits 1", args: []string{"test", "testdata/policy-redefines"}, code: 1,

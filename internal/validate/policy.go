@@ -131,12 +131,6 @@ func CompilePolicy(ctx context.Context, modules map[string]string) (*Policy, err
 	return &Policy{query: q, files: files, modules: parsed}, nil
 }
 
-// newCompiler returns the Rego compiler every policy is compiled with, for
-// serving and for tests alike.
-func newCompiler() (*ast.Compiler, error) {
-	return ast.NewCompiler().WithDefaultRegoVersion(ast.RegoV1), nil
-}
-
 // LoadPolicy reads and compiles the policies under fsys.
 func LoadPolicy(ctx context.Context, fsys fs.FS) (*Policy, error) {
 	mods, err := ReadModules(fsys)
