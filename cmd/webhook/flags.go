@@ -17,11 +17,11 @@ import (
 
 	"github.com/ksguard/ksguard/internal/doctor"
 	"github.com/ksguard/ksguard/internal/filewatch"
+	"github.com/ksguard/ksguard/internal/fleet"
 	"github.com/ksguard/ksguard/internal/hostsecret"
 	"github.com/ksguard/ksguard/internal/policyreload"
 	"github.com/ksguard/ksguard/internal/restart"
 	"github.com/ksguard/ksguard/internal/validate"
-	"github.com/ksguard/ksguard/policies"
 )
 
 // stringList is a repeatable string flag.
@@ -92,7 +92,11 @@ func (p *policyFlags) options() (validate.Options, error) {
 // policyreload.New.
 func (p *policyFlags) loadPolicy(ctx context.Context) (*validate.Policy, string, error) {
 	if p.policyDir == "" {
-		pol, err := validate.LoadPolicy(ctx, policies.FS)
+		mods, err := validate.LoadSources(p.policyMode, false)
+		if err != nil {
+			return nil, "", err
+		}
+		pol, err := validate.CompilePolicy(ctx, mods)
 		return pol, "", err
 	}
 	if _, err := os.Stat(p.policyDir); err != nil {
@@ -313,3 +317,82 @@ func (f *testFlags) check() error {
 	return nil
 }
 
+// fleetFlags are the flags of `ksguard fleet` and `ksguard fleet status`
+// (status takes the ones marked shared).
+type fleetFlags struct {
+	// shared
+	kubeconfig    string
+	hostConfig    string
+	memberSecret  string
+	concurrency   int
+	memberTimeout time.Duration
+	output        string // status only
+
+	// the controller
+	syncMemberConfig bool
+	resync           time.Duration
+	backoffBase      time.Duration
+	backoffMax       time.Duration
+	metricsAddr      string
+	probeAddr        string
+	leaderElect      bool
+	leaderElectionID string
+	leaderElectionNS string
+	zap              crzap.Options
+
+	hostConfigKey   types.NamespacedName // parsed from hostConfig
+	memberSecretKey types.NamespacedName // parsed from memberSecret
+}
+
+// registerShared registers the flags `fleet` and `fleet status` share.
+func (f *fleetFlags) registerShared(fs *flag.FlagSet) {
+	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the host cluster (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)")
+	def := validate.DefaultOptions()
+	fs.StringVar(&f.hostConfig, "host-config", def.GuardedNamespace+"/"+def.GuardedName, "NAMESPACE/NAME of the host's kubesphere-config, whose jwtSecret members get")
+	fs.StringVar(&f.memberSecret, "member-secret", fleet.DefaultSecret.String(), "NAMESPACE/NAME of the ksguard host Secret on every member (key jwtSecret); a Cluster's annotation ksguard.io/host-secret: NAMESPACE/NAME overrides it")
+	fs.IntVar(&f.concurrency, "concurrency", 10, "how many members are synced at once")
+	fs.DurationVar(&f.memberTimeout, "member-timeout", 10*time.Second, "how long each request to a member may take (dial included)")
+}
+
+// register registers the flags of `ksguard fleet`.
+func (f *fleetFlags) register(fs *flag.FlagSet) {
+	f.registerShared(fs)
+	fs.BoolVar(&f.syncMemberConfig, "sync-member-config", false, "also write the host's jwtSecret into each member's kubesphere-config (through its API server, so its ksguard judges the write and rolls ks-apiserver) and, on v3, ks-installer's ClusterConfiguration and Secret kubesphere-secret")
+	fs.DurationVar(&f.resync, "resync-period", 5*time.Minute, "how often a member in sync is checked again (besides on changes of the host's config and of its Cluster object)")
+	fs.DurationVar(&f.backoffBase, "member-backoff", time.Second, "first wait before a member that is not in sync is tried again; doubled after each failure in a row")
+	fs.DurationVar(&f.backoffMax, "member-backoff-max", 5*time.Minute, "longest wait before a member that is not in sync is tried again")
+	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "HOST:PORT of the Prometheus /metrics endpoint (0 turns it off)")
+	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "HOST:PORT of /healthz and /readyz (0 turns them off)")
+	fs.BoolVar(&f.leaderElect, "leader-elect", false, "elect one replica to sync the members")
+	fs.StringVar(&f.leaderElectionID, "leader-election-id", "ksguard-fleet.ksguard.io", "name of the Lease used for leader election")
+	fs.StringVar(&f.leaderElectionNS, "leader-election-namespace", "", "namespace of that Lease (default: ksguard's own namespace when in a cluster)")
+	f.zap.BindFlags(fs)
+}
+
+// registerStatus registers the flags of `ksguard fleet status`.
+func (f *fleetFlags) registerStatus(fs *flag.FlagSet) {
+	f.registerShared(fs)
+	fs.StringVar(&f.output, "o", "table", "output format: table or json")
+}
+
+// check validates the flags.
+func (f *fleetFlags) check() error {
+	var err error
+	if f.hostConfigKey, err = parseKey("host-config", f.hostConfig); err != nil {
+		return err
+	}
+	if f.memberSecretKey, err = parseKey("member-secret", f.memberSecret); err != nil {
+		return err
+	}
+	switch {
+	case f.concurrency < 1:
+		return fmt.Errorf("--concurrency %d: want at least 1", f.concurrency)
+	case f.memberTimeout <= 0:
+		return errors.New("--member-timeout must be positive")
+	case f.output != "" && f.output != "table" && f.output != "json":
+		return fmt.Errorf("-o %s: want table or json", f.output)
+	case f.output == "" && (f.resync <= 0 || f.backoffBase <= 0 || f.backoffMax < f.backoffBase):
+		return errors.New("--resync-period and --member-backoff must be positive, and --member-backoff-max at least --member-backoff")
+	}
+	return nil
+}

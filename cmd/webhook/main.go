@@ -5,6 +5,7 @@
 //	ksguard eval    judge a ConfigMap (or an AdmissionReview) offline
 //	ksguard certs   write a CA and a serving certificate to a directory
 //	ksguard doctor  check a host cluster and its members (the FAQ's checks)
+//	ksguard fleet   on the host: keep every member's ksguard on the host's jwtSecret
 //	ksguard test    run the Rego tests of the policies (and of a policy directory)
 //	ksguard version print the version
 package main
@@ -35,6 +36,7 @@ Usage:
   ksguard eval --review REVIEW.json --host-secret-file FILE        answer an AdmissionReview
   ksguard certs --dir DIR --host NAME [--host NAME ...]            write a CA and a serving certificate
   ksguard doctor --member-context NAME | --all-members [flags]     why are users sent back to the login page?
+  ksguard fleet [flags] | ksguard fleet status [flags]             on the host: keep every member's ksguard on its jwtSecret
   ksguard test [-v] [--run REGEX] [--coverage] [DIR...]              run the policies' Rego tests (with DIR's)
   ksguard version                                                  print the version
 
@@ -60,6 +62,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCerts(args[1:], stdout, stderr)
 	case "doctor":
 		return runDoctor(args[1:], stdin, stdout, stderr)
+	case "fleet":
+		return runFleet(args[1:], stdout, stderr)
 	case "test":
 		return runTest(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -106,7 +106,7 @@ func TestChecks(t *testing.T) {
 		{"secret.matches-host", env(with(good(), func(s *Snapshot) {
 			s.Overrides = []Override{{Setting: settingJWTSecret, Source: "env X", Problem: "it comes from Secret s, which doctor could not read", key: "authentication.jwtsecret"}}
 		})), StatusNotChecked, "could not read"},
-		{"secret.matches-host", &Env{Host: hostFromSecret([]byte(hostSecret)), Member: good()}, StatusOK, ""},
+		{"secret.matches-host", &Env{Host: HostFromSecret([]byte(hostSecret)), Member: good()}, StatusOK, ""},
 		{"secret.installer-sources", env(good()), StatusOK, "no ks-installer"},
 		{"secret.installer-sources", env(with(good(), func(s *Snapshot) { s.Installer = installer(hostSecret, "member") })), StatusOK, ""},
 		{"secret.installer-sources", env(with(good(), func(s *Snapshot) {

@@ -178,6 +178,23 @@ func Plan(h, m *Snapshot) (changes []Change, manual []string) {
 	return changes, manual
 }
 
+// SyncPlan lists the writes that bring member m's jwtSecret (and
+// accessTokenMaxAge) in line with host, the host's jwtSecret, for `ksguard
+// fleet --sync-member-config`: Plan's changes to kubesphere-config and, on
+// v3, to ks-installer's ClusterConfiguration and Secret kubesphere-secret,
+// without Plan's rolling restart (the member's ksguard rolls ks-apiserver
+// when its config changes) and without what only a person can change.
+func SyncPlan(host []byte, m *Snapshot) []Change {
+	changes, _ := Plan(HostFromSecret(host), m)
+	out := changes[:0]
+	for _, c := range changes {
+		if !strings.HasPrefix(c.Object, "Deployment ") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // installerChanges brings ks-installer's ClusterConfiguration in line: the
 // host's jwtSecret and the member role.
 func (m *Snapshot) installerChanges(host string) []Change {

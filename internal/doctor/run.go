@@ -90,7 +90,7 @@ func (r *Report) Failed() bool {
 func Run(ctx context.Context, host Target, members []Target, o Options) *Report {
 	var hs *Snapshot
 	if o.HostSecret != nil {
-		hs = hostFromSecret(o.HostSecret)
+		hs = HostFromSecret(o.HostSecret)
 	} else {
 		hs = snapshotOf(ctx, host)
 	}
@@ -125,9 +125,9 @@ func snapshotOf(ctx context.Context, t Target) *Snapshot {
 	return Read(ctx, t.Name, t.Config)
 }
 
-// hostFromSecret stands for a host cluster doctor cannot reach: only its
-// jwtSecret is known.
-func hostFromSecret(secret []byte) *Snapshot {
+// HostFromSecret stands for a host cluster known only by its jwtSecret
+// (doctor --host-secret-file, or ksguard fleet, which reads it itself).
+func HostFromSecret(secret []byte) *Snapshot {
 	return &Snapshot{
 		Name:     "host (--host-secret-file)",
 		Reading:  validate.KubeSphereReading{JWTSecret: string(secret)},
