@@ -34,6 +34,7 @@ type evalFlags struct {
 	groups         stringList
 	webhook        string
 	showSecrets    bool
+	explain        bool
 }
 
 // evalOutput is what eval prints for a ConfigMap.
@@ -43,6 +44,8 @@ type evalOutput struct {
 	Warnings []string                  `json:"warnings"`
 	Patch    []validate.PatchOperation `json:"patch"`
 	Object   *validate.ConfigMap       `json:"object"`
+	// Explain is there with --explain.
+	Explain *validate.Explanation `json:"explain,omitempty"`
 }
 
 const evalUsage = `Usage:
@@ -50,6 +53,9 @@ const evalUsage = `Usage:
   ksguard eval --review ADMISSIONREVIEW.json --host-secret-file FILE
 
 Judges a ConfigMap the way the webhook does and prints the decision as JSON.
+With --explain, the JSON also holds "explain": the policy input exactly as
+Rego sees it (secrets as fingerprints) and, for each denial, warning and
+edit, the rules (FILE:LINE) that produced it.
 Exit status: 0 allowed, 1 denied, 2 the command could not run.
 
 Flags:
@@ -68,6 +74,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	flags.Var(&f.groups, "group", "group of the user (repeatable)")
 	flags.StringVar(&f.webhook, "webhook", string(admission.Mutating), "with --review: answer as the mutate or the validate webhook")
 	flags.BoolVar(&f.showSecrets, "show-secrets", false, "print jwtSecret values in the object and patch (redacted by default)")
+	flags.BoolVar(&f.explain, "explain", false, "add the policy input as Rego sees it (secrets as fingerprints) and, for each denial, warning and edit, the rule (FILE:LINE) that produced it")
 	f.policy.register(flags)
 	if code, ok := parseArgs(flags, evalUsage, " (the ConfigMap goes after -f)", args, stderr); !ok {
 		return code
@@ -101,6 +108,9 @@ func evaluate(ctx context.Context, f *evalFlags, stdin io.Reader, stdout, stderr
 		return exitError, err
 	}
 	ev := validate.NewEvaluator(policy, opts, fp)
+	if f.review != "" && f.explain {
+		return exitError, errors.New("--explain goes with -f: to explain a review, save its object (and oldObject) as manifests")
+	}
 	if f.review != "" {
 		// The response stays the webhook's own (which does not warn clients
 		// of a weak host value): the warning goes to stderr.
@@ -118,8 +128,16 @@ func evaluate(ctx context.Context, f *evalFlags, stdin io.Reader, stdout, stderr
 		return exitError, err
 	}
 	out := evalOutput{Allowed: d.Allowed, Denials: d.Denials, Warnings: d.Warnings, Patch: d.Patch, Object: patched(req, d)}
+	if f.explain {
+		if out.Explain, err = ev.Explain(ctx, req, d); err != nil {
+			return exitError, err
+		}
+	}
 	if w := weakHostWarning(host); w != "" {
 		out.Warnings = append(out.Warnings, w)
+		if out.Explain != nil {
+			out.Explain.Warnings = append(out.Explain.Warnings, validate.Explained{Message: w, Rules: []validate.RuleRef{}})
+		}
 	}
 	if !f.showSecrets {
 		// Secrets are replaced in the structured output, before it is
