@@ -161,6 +161,7 @@ func TestInstall(t *testing.T) {
 		{memB.name, "in-sync", "GuardInSync", "holds the host's current jwtSecret"},
 		{"no-ksguard", "not-installed", "KsguardNotInstalled", "namespace ksguard-system does not exist on the member"},
 		{"closed-port", "unreachable", "MemberUnreachable", "connection refused"},
+		{"refusing", "refused", "WriteRefused", "Secret ksguard-system/Not_A_Name"},
 	} {
 		t.Run("reported/"+tc.cluster, func(t *testing.T) {
 			waitState(t, tc.cluster, tc.state)
@@ -307,7 +308,7 @@ func status(t *testing.T, args ...string) (stdout string, code int) {
 // TestStatus: `ksguard fleet status` computes each member's state with
 // dry runs, writing nothing.
 func TestStatus(t *testing.T) {
-	unreachable := map[string]string{"no-ksguard": "not-installed", "closed-port": "unreachable"}
+	unreachable := map[string]string{"no-ksguard": "not-installed", "closed-port": "unreachable", "refusing": "refused"}
 	for _, tc := range []struct {
 		name string
 		args []string

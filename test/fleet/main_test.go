@@ -144,9 +144,13 @@ func setUp(tmp string) error {
 		return err
 	}
 	// The host's Clusters: its own (never written), the two members, the
-	// host's API server again as a member without ksguard, and a member
-	// whose kubeconfig points at a closed port.
+	// host's API server again as a member without ksguard, a member whose
+	// kubeconfig points at a closed port, and member-a again under a name
+	// whose annotation names a Secret the API server refuses.
+	refusing := clusterObject("refusing", mustRead(memA.cluster.Kubeconfig), false)
+	refusing.SetAnnotations(map[string]string{"ksguard.io/host-secret": ksguardNS + "/Not_A_Name"})
 	for _, cl := range []*unstructured.Unstructured{
+		refusing,
 		clusterObject("host", hostKubeconfig, true),
 		clusterObject(memA.name, mustRead(memA.cluster.Kubeconfig), false),
 		clusterObject(memB.name, mustRead(memB.cluster.Kubeconfig), false),
