@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/ksguard/ksguard/internal/kscluster"
+	"github.com/ksguard/ksguard/internal/metrics"
 )
 
 const secret = "host-jwt-Aq1Sw2De3Fr4Gt5Hy6Ju7Ki8"
@@ -181,5 +182,18 @@ func TestWriteStatus(t *testing.T) {
 	}
 	if AllInSync(members) || !AllInSync(members[:1]) {
 		t.Error("AllInSync")
+	}
+}
+
+// TestStatesExported: the metrics' state labels are the states.
+func TestStatesExported(t *testing.T) {
+	states := []State{InSync, Stale, NotInstalled, Unreachable, Refused}
+	if len(states) != len(metrics.FleetStates) {
+		t.Fatalf("metrics.FleetStates %v, want %v", metrics.FleetStates, states)
+	}
+	for i, s := range states {
+		if string(s) != metrics.FleetStates[i] {
+			t.Errorf("metrics.FleetStates[%d] = %s, want %s", i, metrics.FleetStates[i], s)
+		}
 	}
 }
