@@ -56,10 +56,11 @@ demo: build envtest ## Show ksguard's main job on this machine: local API server
 	$(GO) run ./test/demo $(DEMO_ARGS)
 
 .PHONY: lint
-lint: ## gofmt and go vet.
+lint: ## gofmt, go vet, and ksguard fmt --check on the Rego policies.
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run ./cmd/webhook fmt --check policies examples
 	cd test/certmanager && $(GO) vet ./...
 	for m in $(PARITY_MODULES); do (cd $$m && $(GO) vet ./...); done
 

@@ -396,3 +396,14 @@ func (f *fleetFlags) check() error {
 	}
 	return nil
 }
+
+// fmtFlags are the flags of `ksguard fmt`.
+type fmtFlags struct {
+	check bool
+	write bool
+}
+
+func (f *fmtFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.check, "check", false, "exit 1 when a file is not formatted (for CI)")
+	fs.BoolVar(&f.write, "w", false, "rewrite the files that are not formatted")
+}

@@ -7,6 +7,7 @@
 //	ksguard doctor  check a host cluster and its members (the FAQ's checks)
 //	ksguard fleet   on the host: keep every member's ksguard on the host's jwtSecret
 //	ksguard test    run the Rego tests of the policies (and of a policy directory)
+//	ksguard fmt     format Rego policies with OPA's formatter
 //	ksguard version print the version
 package main
 
@@ -37,10 +38,11 @@ Usage:
   ksguard certs --dir DIR --host NAME [--host NAME ...]            write a CA and a serving certificate
   ksguard doctor --member-context NAME | --all-members [flags]     why are users sent back to the login page?
   ksguard fleet [flags] | ksguard fleet status [flags]             on the host: keep every member's ksguard on its jwtSecret
-  ksguard test [-v] [--run REGEX] [--coverage] [DIR...]              run the policies' Rego tests (with DIR's)
+  ksguard test [-v] [--run REGEX] [--coverage] [DIR...]            run the policies' Rego tests (with DIR's)
+  ksguard fmt [--check|-w] [DIR...]                                format Rego policies (opa fmt)
   ksguard version                                                  print the version
 
-Run 'ksguard serve -h', 'ksguard eval -h', 'ksguard certs -h', 'ksguard doctor -h' or 'ksguard test -h' for the flags.
+Run 'ksguard serve -h', 'ksguard eval -h', 'ksguard certs -h', 'ksguard doctor -h', 'ksguard test -h' or 'ksguard fmt -h' for the flags.
 `
 
 func main() {
@@ -66,6 +68,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runFleet(args[1:], stdout, stderr)
 	case "test":
 		return runTest(args[1:], stdout, stderr)
+	case "fmt":
+		return runFmt(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return exitAllowed
