@@ -65,9 +65,10 @@ lint: ## gofmt, go vet, and ksguard fmt --check on the Rego policies.
 	for m in $(PARITY_MODULES); do (cd $$m && $(GO) vet ./...); done
 
 .PHONY: rego-test
-rego-test: build ## Run only the Rego policy tests (ksguard test), with coverage.
+rego-test: build ## Run only the Rego policy tests (ksguard test, with coverage) and the example suite (ksguard verify).
 	$(BIN)/ksguard test -v
 	$(BIN)/ksguard test --coverage --threshold 95 examples/my-policies
+	$(BIN)/ksguard verify examples/my-policies-suite.yaml
 
 .PHONY: fuzz
 fuzz: ## Fuzz the parser, the editor, the decision and the parity with KubeSphere's loaders for FUZZTIME each.

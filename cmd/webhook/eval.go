@@ -170,14 +170,22 @@ func (f *evalFlags) request(host validate.HostSecret, opts validate.Options, std
 			return validate.Request{}, err
 		}
 	}
-	op := strings.ToUpper(f.operation)
+	return newRequest(f.operation, f.namespace, obj, old, validate.UserInfo{Username: f.user, Groups: f.groups}, host, opts)
+}
+
+// newRequest builds the Request for obj (and the stored old) as eval and
+// verify judge it: the operation is UPDATE when old is given, else CREATE,
+// unless operation names one; a manifest without a namespace is in
+// namespace (default: the guarded one).
+func newRequest(operation, namespace string, obj, old *validate.ConfigMap, user validate.UserInfo, host validate.HostSecret, opts validate.Options) (validate.Request, error) {
+	op := strings.ToUpper(operation)
 	if op == "" {
 		op = validate.OperationCreate
 		if old != nil {
 			op = validate.OperationUpdate
 		}
 	}
-	ns := f.namespace
+	ns := namespace
 	if ns == "" {
 		ns = opts.GuardedNamespace
 	}
@@ -188,7 +196,7 @@ func (f *evalFlags) request(host validate.HostSecret, opts validate.Options, std
 	}
 	req := validate.Request{
 		Operation: op,
-		User:      validate.UserInfo{Username: f.user, Groups: f.groups},
+		User:      user,
 		Namespace: obj.Namespace,
 		Name:      obj.Name,
 		Object:    obj,
@@ -208,7 +216,7 @@ func (f *evalFlags) request(host validate.HostSecret, opts validate.Options, std
 		// A DELETE carries the stored object only.
 		req.Object, req.OldObject = nil, obj
 	default:
-		return req, fmt.Errorf("--operation must be CREATE, UPDATE or DELETE, not %q", f.operation)
+		return req, fmt.Errorf("--operation must be CREATE, UPDATE or DELETE, not %q", operation)
 	}
 	return req, nil
 }
@@ -296,6 +304,12 @@ func readConfigMap(path string, stdin io.Reader) (*validate.ConfigMap, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseConfigMap(b, path)
+}
+
+// parseConfigMap reads a ConfigMap manifest (YAML or JSON) from b, read
+// from path (named in errors).
+func parseConfigMap(b []byte, path string) (*validate.ConfigMap, error) {
 	cm := &validate.ConfigMap{}
 	if err := yaml.UnmarshalStrict(b, cm); err != nil {
 		hint := ""

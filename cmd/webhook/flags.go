@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -406,4 +407,33 @@ type fmtFlags struct {
 func (f *fmtFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.check, "check", false, "exit 1 when a file is not formatted (for CI)")
 	fs.BoolVar(&f.write, "w", false, "rewrite the files that are not formatted")
+}
+
+// verifyFlags are the flags of `ksguard verify`.
+type verifyFlags struct {
+	run    string
+	output string
+}
+
+func (f *verifyFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.run, "run", "", "judge only the cases whose SUITE/CASE name matches this regular expression")
+	fs.StringVar(&f.output, "o", "pretty", "output format: pretty, json or junit")
+}
+
+// check checks the flags and the number of suites; it returns --run compiled.
+func (f *verifyFlags) check(suites int) (*regexp.Regexp, error) {
+	if f.output != "pretty" && f.output != "json" && f.output != "junit" {
+		return nil, fmt.Errorf("-o %s: want pretty, json or junit", f.output)
+	}
+	if suites == 0 {
+		return nil, errors.New("name at least one SUITE.yaml")
+	}
+	if f.run == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(f.run)
+	if err != nil {
+		return nil, fmt.Errorf("--run: %w", err)
+	}
+	return re, nil
 }

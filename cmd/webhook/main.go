@@ -8,6 +8,7 @@
 //	ksguard fleet   on the host: keep every member's ksguard on the host's jwtSecret
 //	ksguard test    run the Rego tests of the policies (and of a policy directory)
 //	ksguard fmt     format Rego policies with OPA's formatter
+//	ksguard verify  check declarative suites of writes and expected decisions
 //	ksguard version print the version
 package main
 
@@ -40,9 +41,10 @@ Usage:
   ksguard fleet [flags] | ksguard fleet status [flags]             on the host: keep every member's ksguard on its jwtSecret
   ksguard test [-v] [--run REGEX] [--coverage] [DIR...]            run the policies' Rego tests (with DIR's)
   ksguard fmt [--check|-w] [DIR...]                                format Rego policies (opa fmt)
+  ksguard verify [--run REGEX] [-o FORMAT] SUITE.yaml...           check suites of writes and expected decisions
   ksguard version                                                  print the version
 
-Run 'ksguard serve -h', 'ksguard eval -h', 'ksguard certs -h', 'ksguard doctor -h', 'ksguard test -h' or 'ksguard fmt -h' for the flags.
+Run 'ksguard serve -h', 'ksguard eval -h', 'ksguard certs -h', 'ksguard doctor -h', 'ksguard test -h', 'ksguard fmt -h' or 'ksguard verify -h' for the flags.
 `
 
 func main() {
@@ -70,6 +72,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runTest(args[1:], stdout, stderr)
 	case "fmt":
 		return runFmt(args[1:], stdout, stderr)
+	case "verify":
+		return runVerify(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return exitAllowed
