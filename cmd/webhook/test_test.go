@@ -104,3 +104,29 @@ func TestTestCommandJSON(t *testing.T) {
 		}
 	})
 }
+
+// TestReadmeExampleRule: the rule and test README.md's "Write your first
+// rule" shows are the files examples/my-policies holds (which the other
+// tests run), so the README cannot drift from what is proven.
+func TestReadmeExampleRule(t *testing.T) {
+	readme := readFile(t, "../../README.md")
+	start := strings.Index(readme, "### Write your first rule")
+	if start < 0 {
+		t.Fatal("README.md has no \"Write your first rule\"")
+	}
+	section := readme[start:]
+	for _, tc := range []struct{ file, from string }{
+		{"../../examples/my-policies/inactivity.rego", "package ksguard.admission\n"},
+		{"../../examples/my-policies/inactivity_test.rego", "test_inactivity_timeout_must_be_zero if {"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			want := readFile(t, tc.file)
+			if tc.from != "package ksguard.admission\n" {
+				want = want[strings.Index(want, tc.from):]
+			}
+			if !strings.Contains(section, want) {
+				t.Errorf("README.md's \"Write your first rule\" does not show %s as it is:\n%s", tc.file, want)
+			}
+		})
+	}
+}
