@@ -94,8 +94,17 @@ HELM         ?= $(BIN)/tools/helm
 
 .PHONY: helm
 helm: $(HELM) ## Build helm into bin/tools (once).
+# Stamped with the Kubernetes version helm was built against, as Helm's own
+# release builds are (its Makefile's LDFLAGS): a source build otherwise
+# believes it talks to Kubernetes 1.20 and refuses the chart's kubeVersion.
 $(HELM):
-	GOBIN=$(abspath $(dir $(HELM))) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	gomod=$$($(GO) mod download -json helm.sh/helm/v3@$(HELM_VERSION) | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p'); \
+	minor=$$(sed -n 's/^[[:space:]]*k8s.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$$gomod"); \
+	test -n "$$minor" || { echo "cannot read helm $(HELM_VERSION)'s client-go version from $$gomod"; exit 1; }; \
+	GOBIN=$(abspath $(dir $(HELM))) $(GO) install -ldflags "\
+	  -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$$minor \
+	  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$$minor" \
+	  helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 .PHONY: chart-test
 chart-test: envtest helm ## Run only the chart tests (helm lint/template, apply, cert-manager, self-managed TLS).
