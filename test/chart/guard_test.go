@@ -135,8 +135,7 @@ func (r *release) serviceAccountKubeconfig(t *testing.T) string {
 // ServiceAccount, serving the certificate in certDir, until the test ends.
 func (r *release) startKsguard(t *testing.T, certDir string) *harness.Ksguard {
 	t.Helper()
-	k, err := cluster.StartKsguard(ctx, bin, nil, append(r.args(t), "--kubeconfig="+r.serviceAccountKubeconfig(t), "--cert-dir="+certDir,
-		"--config-hash-key-file="+r.mountConfigHashKey(t))...)
+	k, err := cluster.StartKsguard(ctx, bin, nil, r.ksguardArgs(t, certDir)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +171,15 @@ func grep(text, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// ksguardArgs are the arguments of a ksguard run with the chart's
+// arguments, as the chart's ServiceAccount, serving the certificate in
+// certDir.
+func (r *release) ksguardArgs(t *testing.T, certDir string) []string {
+	t.Helper()
+	return append(r.args(t), "--kubeconfig="+r.serviceAccountKubeconfig(t), "--cert-dir="+certDir,
+		"--config-hash-key-file="+r.mountConfigHashKey(t))
 }
 
 // mountConfigHashKey writes the key of the chart's config-hash key Secret,

@@ -59,14 +59,11 @@ func (c *Cluster) StartKsguard(ctx context.Context, bin string, echo io.Writer, 
 // RunKsguard is StartKsguard without the wait for /readyz: for a ksguard
 // that may never be ready (its RBAC cut short, say).
 func (c *Cluster) RunKsguard(bin string, echo io.Writer, args ...string) (*Ksguard, error) {
-	metricsAddr, err := FreeAddr()
+	addrs, err := FreeAddrs(2) // two at once: one by one, the second may be the first again
 	if err != nil {
 		return nil, err
 	}
-	probeAddr, err := FreeAddr()
-	if err != nil {
-		return nil, err
-	}
+	metricsAddr, probeAddr := addrs[0], addrs[1]
 	all := append([]string{"serve",
 		"--kubeconfig", c.Kubeconfig,
 		"--cert-dir", c.CertDir,
@@ -171,10 +168,24 @@ func Eventually(t testing.TB, what string, f func() error) {
 
 // FreeAddr returns a 127.0.0.1 address with a port free right now.
 func FreeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addrs, err := FreeAddrs(1)
 	if err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
+		return "", err
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return addrs[0], nil
+}
+
+// FreeAddrs returns n different 127.0.0.1 addresses with ports free right
+// now (held open together while they are chosen, so none repeats).
+func FreeAddrs(n int) ([]string, error) {
+	var addrs []string
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port: %w", err)
+		}
+		defer l.Close()
+		addrs = append(addrs, l.Addr().String())
+	}
+	return addrs, nil
 }

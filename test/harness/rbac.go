@@ -52,6 +52,11 @@ type VerbRemoval struct {
 	Name string
 	// Objects are the RBAC objects without that verb.
 	Objects []client.Object
+	// Namespace is the Role's ("" for a ClusterRole), Rule the rule the
+	// verb was removed from, as it was, and Verb the verb.
+	Namespace string
+	Rule      rbacv1.PolicyRule
+	Verb      string
 }
 
 // VerbRemovals returns every way of removing one verb of one rule from
@@ -75,7 +80,8 @@ func VerbRemovals(objs []client.Object) []VerbRemoval {
 				} else {
 					(*cr)[r].Verbs = slices.Delete((*cr)[r].Verbs, v, v+1)
 				}
-				out = append(out, VerbRemoval{Name: fmt.Sprintf("%s: %s %s", objectName(obj), ruleName(rule), verb), Objects: cp})
+				out = append(out, VerbRemoval{Name: fmt.Sprintf("%s: %s %s", objectName(obj), ruleName(rule), verb), Objects: cp,
+					Namespace: obj.GetNamespace(), Rule: *rule.DeepCopy(), Verb: verb})
 			}
 		}
 	}
