@@ -11,6 +11,7 @@ package chart
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -54,6 +55,9 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// Before anything starts: a bad flag exits here, not from m.Run with
+	// the API server left running.
+	flag.Parse()
 	ctrllog.SetLogger(logr.Discard())
 	defer func() {
 		if tmp == "" {

@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -38,6 +39,9 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// Before anything starts: a bad flag exits here, not from m.Run with
+	// the API server left running.
+	flag.Parse()
 	ctrllog.SetLogger(logr.Discard()) // the API server's and envtest's own chatter
 	tmp, err := os.MkdirTemp("", "ksguard-e2e-")
 	if err != nil {
