@@ -9,14 +9,11 @@ import (
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ksguard/ksguard/test/harness"
@@ -114,21 +111,7 @@ func (r *release) args(t *testing.T) []string {
 // exactly the RBAC the chart grants.
 func (r *release) serviceAccountKubeconfig(t *testing.T) string {
 	t.Helper()
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: r.namespace, Name: "ksguard"}}
-	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: new(int64(3600))}}
-	if err := cluster.Client.SubResource("token").Create(ctx, sa, tr); err != nil {
-		t.Fatalf("requesting a token for ServiceAccount %s/ksguard: %v", r.namespace, err)
-	}
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cluster.Config.Host, CertificateAuthorityData: cluster.Config.CAData}
-	cfg.AuthInfos["ksguard"] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
-	cfg.Contexts["ksguard"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "ksguard"}
-	cfg.CurrentContext = "ksguard"
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return tokenKubeconfig(t, r.namespace, "ksguard")
 }
 
 // startKsguard runs ksguard with the chart's arguments, as the chart's
