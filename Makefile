@@ -81,6 +81,19 @@ fuzz: ## Fuzz the parser, the editor, the decision and the parity with KubeSpher
 bench: ## Run the decision benchmarks.
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/validate/
 
+# The load harness (test/load): the same writes through a real kube-apiserver
+# with no webhook, a no-op webhook, ksguard serve and opa run --server, in
+# interleaved rounds, then straight to each server. LOAD_ARGS: its flags
+# (go run ./test/load -h). OPA is built once from the module proxy, at the
+# version go.mod requires; without it the run leaves OPA out.
+OPA     ?= $(BIN)/tools/opa
+OPA_VERSION ?= $(shell $(GO) list -m -f '{{.Version}}' github.com/open-policy-agent/opa)
+
+.PHONY: bench-load
+bench-load: envtest helm ## Run the side-by-side load harness (no webhook, no-op, ksguard, OPA) and print its tables.
+	test -x $(OPA) || GOBIN=$(abspath $(dir $(OPA))) $(GO) install github.com/open-policy-agent/opa@$(OPA_VERSION) || echo "bench-load: opa could not be built; running without it"
+	KUBEBUILDER_ASSETS=$(abspath $(K8S_BIN)) HELM=$(abspath $(HELM)) OPA=$(abspath $(OPA)) $(GO) run ./test/load $(LOAD_ARGS)
+
 # The real Kubernetes components for the end-to-end tests and the demo, built from the Go
 # module proxy (nothing else can be downloaded): kube-apiserver and kubectl
 # v1.37.1, etcd v3.6.x. What exists is not rebuilt; with a warm Go build cache

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"crypto/rand"
+	"flag"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// config is what one run of the harness does.
+type config struct {
+	rounds      int           // interleaved rounds; each contender runs once per round
+	writes      int           // measured writes per contender per round
+	warmup      int           // writes before measuring, after the switch is seen
+	direct      int           // AdmissionReviews per contender in direct mode (0: no direct mode)
+	concurrency int           // parallel senders in direct mode
+	opa         string        // opa binary; "" or missing: OPA is left out
+	sample      time.Duration // how often open connections are sampled
+	hostSecret  string        // the host's jwtSecret, random; never printed
+}
+
+func defaultConfig() config {
+	opa := os.Getenv("OPA")
+	if opa == "" {
+		opa = filepath.Join("bin", "tools", "opa")
+	}
+	return config{rounds: 20, writes: 25, warmup: 3, direct: 2000, concurrency: 4, opa: opa, sample: 20 * time.Millisecond, hostSecret: rand.Text()}
+}
+
+func (c *config) register(fs *flag.FlagSet) {
+	fs.IntVar(&c.rounds, "rounds", c.rounds, "interleaved rounds (each contender runs once per round, the order rotating)")
+	fs.IntVar(&c.writes, "writes", c.writes, "measured writes per contender per round (half 2h documents, half harmless changes)")
+	fs.IntVar(&c.warmup, "warmup", c.warmup, "unmeasured writes per round once the contender answers")
+	fs.IntVar(&c.direct, "direct", c.direct, "AdmissionReviews per contender in direct mode (0 skips it)")
+	fs.IntVar(&c.concurrency, "concurrency", c.concurrency, "parallel senders in direct mode")
+	fs.StringVar(&c.opa, "opa", c.opa, "opa binary (`make bench-load` builds one into bin/tools); left out when missing (default $OPA, else bin/tools/opa)")
+}
