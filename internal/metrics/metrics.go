@@ -75,6 +75,10 @@ const (
 	RestartPaused = "paused"
 	// RestartFailed: the patch of the Deployment failed (retried).
 	RestartFailed = "failed"
+	// RestartRolledElsewhere: the config changed, but the pod template
+	// changed after it (a Helm upgrade), so the pods were already rolling;
+	// the hash was recorded without a second restart.
+	RestartRolledElsewhere = "rolled-elsewhere"
 )
 
 // Drift checks, the values of the check label of Drift.

@@ -2,6 +2,8 @@ package restart
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -63,10 +65,13 @@ type Reconciler struct {
 	// Log is the controller's logger.
 	Log logr.Logger
 
-	hasher     *Hasher // Hasher, or a process-local one that is never published
-	mu         sync.Mutex
-	firstSeen  map[string]time.Time         // hash -> when this process first saw it
-	settings   map[string]validate.Settings // hash -> its guarded settings
+	hasher    *Hasher // Hasher, or a process-local one that is never published
+	mu        sync.Mutex
+	firstSeen map[string]time.Time         // hash -> when this process first saw it
+	settings  map[string]validate.Settings // hash -> its guarded settings
+	// templates: hash -> the target's pod template (a digest, never
+	// published) when this process first saw the config with it.
+	templates  map[string]string
 	lastTarget string
 	reported   map[string]bool // event keys already emitted (paused, missing target)
 }
@@ -75,6 +80,7 @@ type Reconciler struct {
 // ConfigMap only.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.firstSeen, r.settings, r.reported = map[string]time.Time{}, map[string]validate.Settings{}, map[string]bool{}
+	r.templates = map[string]string{}
 	r.hasher = r.Hasher
 	if r.hasher == nil {
 		if r.Target.Mode != TargetNone {
@@ -177,6 +183,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			"ksguard recorded the hash %s of %s without restarting (%s); later changes roll this Deployment", hash, r.Guarded, why)
 		return ctrl.Result{}, nil
 	}
+	firstTemplate := r.templateAtFirstSight(hash, d)
 	if wait := seenAt.Add(r.MinInterval).Sub(now); wait > 0 {
 		log.V(1).Info("waiting for the config to settle before rolling", "wait", wait.String())
 		return ctrl.Result{RequeueAfter: wait}, nil
@@ -192,6 +199,21 @@ func (r *Reconciler) reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 			}
 		}
 		return ctrl.Result{RequeueAfter: pausedRetry}, nil
+	}
+	if templateDigest(d) != firstTemplate {
+		// The pod template changed after the config did: whoever changed
+		// it (a v4 host's Helm upgrade of ks-core changes the config and
+		// ks-agent's checksum/config together) already rolls the pods, and
+		// they start with the new config. A second roll would only restart
+		// them again.
+		if err := r.patch(ctx, d, hash, false, now); err != nil {
+			return ctrl.Result{}, err
+		}
+		metrics.Restarts.WithLabelValues(target, metrics.RestartRolledElsewhere).Inc()
+		log.Info("config changed, but the pod template changed after it, so the Deployment is already rolling: recorded the hash without a second restart", "changed", changed)
+		r.Events.Eventf(d, cm, corev1.EventTypeNormal, "RestartNotNeeded", "Restart",
+			"%s changed (%s) and the pod template of Deployment %s changed after it, so its pods already restart with the new config; ksguard recorded hash %s without a second restart", r.Guarded, changed, target, hash)
+		return ctrl.Result{}, nil
 	}
 	if err := r.patch(ctx, d, hash, true, now); err != nil {
 		metrics.Restarts.WithLabelValues(target, metrics.RestartFailed).Inc()
@@ -239,10 +261,33 @@ func (r *Reconciler) prune(hash string) {
 	for h := range r.firstSeen {
 		if h != hash {
 			delete(r.firstSeen, h)
+			delete(r.templates, h)
 			delete(r.settings, h)
 		}
 	}
 	clear(r.reported)
+}
+
+// templateAtFirstSight returns the digest of d's pod template as it was
+// when this process first saw the config hash with d (recording it now if
+// this is the first time).
+func (r *Reconciler) templateAtFirstSight(hash string, d *appsv1.Deployment) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.templates[hash]; ok {
+		return t
+	}
+	t := templateDigest(d)
+	r.templates[hash] = t
+	return t
+}
+
+// templateDigest identifies d's pod template within this process (it is
+// never published: a template can carry a secret in an env value).
+func templateDigest(d *appsv1.Deployment) string {
+	b, _ := json.Marshal(d.Spec.Template)
+	sum := sha256.Sum256(b)
+	return string(sum[:])
 }
 
 // remember notes when this process first saw hash, and its settings; it

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -244,6 +245,43 @@ func TestRestartSignal(t *testing.T) {
 		s := waitRolledFor(t, "ks-apiserver", last)
 		if s.restartedAt == before.restartedAt || restarted(k) != 1 {
 			t.Fatalf("a burst of 5 writes rolled %v times (%+v)", restarted(k), s)
+		}
+	})
+
+	t.Run("a config and pod template changed together (a Helm upgrade) roll once, not twice", func(t *testing.T) {
+		// k waits 2s before rolling (the burst case above). A v4 host's Helm
+		// upgrade of ks-core writes the config, then ks-agent's
+		// checksum/config: Kubernetes rolls the pods for the template.
+		before := deploymentState(t, "ks-apiserver")
+		rolledBefore := restarted(k)
+		if err := put(c, nextDoc()); err != nil {
+			t.Fatal(err)
+		}
+		hash := storedHash(t)
+		harness.Eventually(t, "ksguard waits for the new config to settle", func() error {
+			if !strings.Contains(k.Logs(), "waiting for the config to settle") || !strings.Contains(k.Logs(), hash) {
+				return errors.New("not yet")
+			}
+			return nil
+		})
+		d := &appsv1.Deployment{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: guardedNS, Name: "ks-apiserver"}, d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Spec.Template.Annotations == nil {
+			d.Spec.Template.Annotations = map[string]string{}
+		}
+		d.Spec.Template.Annotations["checksum/config"] = hash[len(hash)-8:]
+		if err := c.Update(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		s := waitRolledFor(t, "ks-apiserver", hash)
+		if s.restartedAt != before.restartedAt || restarted(k) != rolledBefore {
+			t.Fatalf("ksguard rolled a Deployment whose template changed after the config (%+v, %v restarts before, %v after)", s, rolledBefore, restarted(k))
+		}
+		waitEvent(t, "ks-apiserver", "RestartNotNeeded", "already restart with the new config")
+		if got := metric(t, k, "ksguard_restarts_total", `result="rolled-elsewhere"`); got != 1 {
+			t.Errorf("ksguard_restarts_total{result=\"rolled-elsewhere\"} = %v, want 1", got)
 		}
 	})
 
