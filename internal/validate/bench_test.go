@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -83,4 +84,41 @@ func BenchmarkDecideParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// benchmarkWrite is one write as the API server makes it: the mutating
+// webhook judges a fresh text (a comment differs each time), and the
+// validating webhook judges what the mutation produced.
+func benchmarkWrite(b *testing.B, doc string) {
+	ev := newTestEvaluator(b)
+	ctx := context.Background()
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n++
+		text := doc + "# write " + strconv.Itoa(n) + "\n"
+		d, err := ev.Decide(ctx, updateRequest(text, hostSecret))
+		if err != nil || !d.Allowed {
+			b.Fatalf("mutating decision: %v %+v", err, d.Denials)
+		}
+		if d.Document != nil {
+			text = string(d.Document)
+		}
+		if d, err = ev.Decide(ctx, updateRequest(text, hostSecret)); err != nil || !d.Allowed || d.Document != nil {
+			b.Fatalf("validating decision: %v %+v", err, d.Denials)
+		}
+	}
+}
+
+// BenchmarkWriteTypical is one write (mutate, then validate) of the
+// typical member document: nothing to edit.
+func BenchmarkWriteTypical(b *testing.B) {
+	benchmarkWrite(b, readTestdataOnce("documents/v3.4.1-member-rendered.yaml"))
+}
+
+// BenchmarkWriteTypicalEdit is one write of a document that needs the 0s
+// edit: the mutation edits, the validation finds nothing left to do.
+func BenchmarkWriteTypicalEdit(b *testing.B) {
+	benchmarkWrite(b, readTestdataOnce("documents/v3.4.1-host-rendered.yaml"))
 }
