@@ -56,8 +56,13 @@ type loadError struct {
 }
 
 // readAsKubeSphere reads text as ks-apiserver of schema does (v3 for any
-// schema but v4).
+// schema but v4), once per text: see readings.
 func readAsKubeSphere(schema string, text []byte) loaderReading {
+	return readings.read(schema, text)
+}
+
+// loadAsKubeSphere is readAsKubeSphere without the cache.
+func loadAsKubeSphere(schema string, text []byte) loaderReading {
 	r := loaderReading{loader: loaderNameV3}
 	flavor := viperV14
 	config := map[string]any{}
