@@ -114,11 +114,8 @@ func TestFleetAsChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	member := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "cluster.kubesphere.io/v1alpha1", "kind": "Cluster",
-		"metadata": map[string]any{"name": "fleet-member", "annotations": map[string]any{"ksguard.io/host-secret": "fleet-member/ksguard-host-jwt"}},
-		"spec":     map[string]any{"connection": map[string]any{"type": "direct", "kubeconfig": admin}},
-	}}
+	member := harness.ClusterObject("fleet-member", admin, false)
+	member.SetAnnotations(map[string]string{"ksguard.io/host-secret": "fleet-member/ksguard-host-jwt"})
 	if err := cluster.Client.Create(ctx, member); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -46,13 +45,6 @@ func hostDocument(secret string) string {
 func memberDocument(secret string) string {
 	return "authentication:\n  authenticateRateLimiterMaxTries: 10\n  maximumClockSkew: 10s\n  jwtSecret: \"" + secret +
 		"\"\n  oauthOptions:\n    accessTokenMaxAge: 0s\nmulticluster:\n  clusterRole: member\n"
-}
-
-func configMap(doc string, annotations map[string]string) *corev1.ConfigMap {
-	return &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ksNS, Name: "kubesphere-config", Annotations: annotations},
-		Data:       map[string]string{"kubesphere.yaml": doc},
-	}
 }
 
 // apply creates obj, or replaces the stored one with it.
@@ -107,19 +99,9 @@ func ksPod(t *testing.T, name string, started time.Time) {
 // kubesphere-secret with secret.
 func installerSources(t *testing.T, secret string) {
 	t.Helper()
-	cc := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "installer.kubesphere.io/v1alpha1", "kind": "ClusterConfiguration",
-		"metadata": map[string]any{"namespace": ksNS, "name": "ks-installer"},
-		"spec": map[string]any{
-			"authentication": map[string]any{"jwtSecret": secret},
-			"multicluster":   map[string]any{"clusterRole": "member"},
-		},
-	}}
-	apply(t, member.Client, cc)
-	apply(t, member.Client, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ksNS, Name: "kubesphere-secret"},
-		Data:       map[string][]byte{"secret": []byte(secret)},
-	})
+	for _, obj := range harness.InstallerSources(secret) {
+		apply(t, member.Client, obj)
+	}
 }
 
 // drift leaves the member as the FAQ finds it: a jwtSecret that is not the
@@ -130,12 +112,12 @@ func drift(t *testing.T) {
 	ksPod(t, "ks-apiserver-old", time.Now().Add(-time.Hour))
 	apply(t, member.Client, ksApiserver(corev1.EnvVar{Name: "KUBESPHERE_AUTHENTICATION_OAUTHOPTIONS_ACCESSTOKENMAXAGE", Value: "2h"}))
 	installerSources(t, driftJWT)
-	apply(t, member.Client, configMap(memberDocument(driftJWT), map[string]string{breakGlass: "doctor test: a drifted member"}))
+	apply(t, member.Client, harness.KubeSphereConfig(memberDocument(driftJWT), map[string]string{breakGlass: "doctor test: a drifted member"}))
 }
 
 // fix makes by hand the changes the FAQ asks for.
 func fix(t *testing.T) {
-	apply(t, member.Client, configMap(memberDocument(hostJWT), nil))
+	apply(t, member.Client, harness.KubeSphereConfig(memberDocument(hostJWT), nil))
 	apply(t, member.Client, ksApiserver())
 	installerSources(t, hostJWT)
 	ksPod(t, "ks-apiserver-new", time.Now().Add(time.Minute))
@@ -249,7 +231,7 @@ func TestDoctor(t *testing.T) {
 // objects, and reports a Cluster whose kubeconfig cannot be used.
 func TestAllMembers(t *testing.T) {
 	fix(t)
-	broken := clusterObject("member-broken", []byte("not a kubeconfig"), false)
+	broken := harness.ClusterObject("member-broken", []byte("not a kubeconfig"), false)
 	if err := host.Client.Create(context.Background(), broken); err != nil {
 		t.Fatal(err)
 	}

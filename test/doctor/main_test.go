@@ -6,7 +6,6 @@ package doctor
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -103,7 +102,7 @@ func setUp(tmp string) error {
 	}
 	// The host: its own config and its Cluster objects, the member's with
 	// the member's kubeconfig, as KubeSphere keeps them.
-	if err := host.Client.Create(ctx, configMap(hostDocument(hostJWT), nil)); err != nil {
+	if err := host.Client.Create(ctx, harness.KubeSphereConfig(hostDocument(hostJWT), nil)); err != nil {
 		return fmt.Errorf("the host's kubesphere-config: %w", err)
 	}
 	memberKubeconfig, err := os.ReadFile(member.Kubeconfig)
@@ -111,8 +110,8 @@ func setUp(tmp string) error {
 		return err
 	}
 	for _, cl := range []*unstructured.Unstructured{
-		clusterObject("host", nil, true),
-		clusterObject("member-a", memberKubeconfig, false),
+		harness.ClusterObject("host", nil, true),
+		harness.ClusterObject("member-a", memberKubeconfig, false),
 	} {
 		if err := host.Client.Create(ctx, cl); err != nil {
 			return fmt.Errorf("Cluster %s: %w", cl.GetName(), err)
@@ -130,23 +129,6 @@ func setUp(tmp string) error {
 	}
 	kubeconfig = filepath.Join(tmp, "kubeconfig")
 	return writeKubeconfig(kubeconfig, map[string]string{"host": host.Kubeconfig, "member-a": member.Kubeconfig})
-}
-
-// clusterObject is a KubeSphere Cluster; the host's carries the host label.
-func clusterObject(name string, kubeconfig []byte, isHost bool) *unstructured.Unstructured {
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "cluster.kubesphere.io/v1alpha1",
-		"kind":       "Cluster",
-		"metadata":   map[string]any{"name": name},
-		"spec":       map[string]any{"connection": map[string]any{"type": "direct"}},
-	}}
-	if kubeconfig != nil {
-		_ = unstructured.SetNestedField(u.Object, base64.StdEncoding.EncodeToString(kubeconfig), "spec", "connection", "kubeconfig")
-	}
-	if isHost {
-		u.SetLabels(map[string]string{"cluster-role.kubesphere.io/host": ""})
-	}
-	return u
 }
 
 // writeKubeconfig merges the current contexts of several kubeconfig files

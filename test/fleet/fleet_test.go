@@ -150,7 +150,7 @@ func TestInstall(t *testing.T) {
 			}
 			// Its ksguard now takes the member's config with the host's value.
 			harness.Eventually(t, m.name+"'s ksguard accepts the host's value", func() error {
-				return m.cluster.Client.Create(ctx, configMap(memberDocument(firstJWT)))
+				return m.cluster.Client.Create(ctx, harness.KubeSphereConfig(memberDocument(firstJWT), nil))
 			})
 		})
 	}
@@ -386,9 +386,9 @@ func TestScale(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		extra = append(extra, clusterObject(fmt.Sprintf("unreachable-%02d", i), kc, false))
+		extra = append(extra, harness.ClusterObject(fmt.Sprintf("unreachable-%02d", i), kc, false))
 	}
-	extra = append(extra, clusterObject("silent", silentKubeconfig, false))
+	extra = append(extra, harness.ClusterObject("silent", silentKubeconfig, false))
 	for _, cl := range extra {
 		if err := host.Client.Create(ctx, cl); err != nil {
 			t.Fatal(err)

@@ -24,7 +24,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -128,7 +127,7 @@ func setUp(tmp string) error {
 	if err := host.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ksNS}}); err != nil {
 		return err
 	}
-	if err := host.Client.Create(ctx, configMap(hostDocument(firstJWT))); err != nil {
+	if err := host.Client.Create(ctx, harness.KubeSphereConfig(hostDocument(firstJWT), nil)); err != nil {
 		return fmt.Errorf("the host's kubesphere-config: %w", err)
 	}
 	for _, m := range members() {
@@ -147,15 +146,15 @@ func setUp(tmp string) error {
 	// host's API server again as a member without ksguard, a member whose
 	// kubeconfig points at a closed port, and member-a again under a name
 	// whose annotation names a Secret the API server refuses.
-	refusing := clusterObject("refusing", mustRead(memA.cluster.Kubeconfig), false)
+	refusing := harness.ClusterObject("refusing", mustRead(memA.cluster.Kubeconfig), false)
 	refusing.SetAnnotations(map[string]string{"ksguard.io/host-secret": ksguardNS + "/Not_A_Name"})
 	for _, cl := range []*unstructured.Unstructured{
 		refusing,
-		clusterObject("host", hostKubeconfig, true),
-		clusterObject(memA.name, mustRead(memA.cluster.Kubeconfig), false),
-		clusterObject(memB.name, mustRead(memB.cluster.Kubeconfig), false),
-		clusterObject("no-ksguard", hostKubeconfig, false),
-		clusterObject("closed-port", closedKubeconfig, false),
+		harness.ClusterObject("host", hostKubeconfig, true),
+		harness.ClusterObject(memA.name, mustRead(memA.cluster.Kubeconfig), false),
+		harness.ClusterObject(memB.name, mustRead(memB.cluster.Kubeconfig), false),
+		harness.ClusterObject("no-ksguard", hostKubeconfig, false),
+		harness.ClusterObject("closed-port", closedKubeconfig, false),
 	} {
 		if err := host.Client.Create(ctx, cl); err != nil {
 			return fmt.Errorf("Cluster %s: %w", cl.GetName(), err)
@@ -202,7 +201,7 @@ func (m *member) start(ctx context.Context, crds string) error {
 	if err := c.Create(ctx, harness.StandInDeployment(ksNS, "ks-apiserver")); err != nil {
 		return err
 	}
-	for _, obj := range installerSources(firstJWT) {
+	for _, obj := range harness.InstallerSources(firstJWT) {
 		if err := c.Create(ctx, obj); err != nil {
 			return fmt.Errorf("ks-installer's sources: %w", err)
 		}
@@ -221,47 +220,6 @@ func hostDocument(secret string) string {
 func memberDocument(secret string) string {
 	return "authentication:\n  maximumClockSkew: 10s\n  jwtSecret: \"" + secret +
 		"\"\n  oauthOptions:\n    accessTokenMaxAge: 0s\nmulticluster:\n  clusterRole: member\n"
-}
-
-func configMap(doc string) *corev1.ConfigMap {
-	return &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ksNS, Name: "kubesphere-config"},
-		Data:       map[string]string{"kubesphere.yaml": doc},
-	}
-}
-
-// installerSources are ks-installer's ClusterConfiguration and Secret
-// kubesphere-secret holding secret.
-func installerSources(secret string) []client.Object {
-	cc := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "installer.kubesphere.io/v1alpha1", "kind": "ClusterConfiguration",
-		"metadata": map[string]any{"namespace": ksNS, "name": "ks-installer"},
-		"spec": map[string]any{
-			"authentication": map[string]any{"jwtSecret": secret},
-			"multicluster":   map[string]any{"clusterRole": "member"},
-		},
-	}}
-	return []client.Object{cc, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ksNS, Name: "kubesphere-secret"},
-		Data:       map[string][]byte{"secret": []byte(secret)},
-	}}
-}
-
-// clusterObject is a KubeSphere Cluster reached through kubeconfig; the
-// host's carries the host label.
-func clusterObject(name string, kubeconfig []byte, isHost bool) *unstructured.Unstructured {
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "cluster.kubesphere.io/v1alpha1",
-		"kind":       "Cluster",
-		"metadata":   map[string]any{"name": name},
-		"spec": map[string]any{"connection": map[string]any{
-			"type": "direct", "kubeconfig": base64.StdEncoding.EncodeToString(kubeconfig),
-		}},
-	}}
-	if isHost {
-		u.SetLabels(map[string]string{"cluster-role.kubesphere.io/host": ""})
-	}
-	return u
 }
 
 // kubeconfigAt is the kubeconfig file's current context pointed at server.
