@@ -6,14 +6,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -87,44 +92,51 @@ func TestFleetChart(t *testing.T) {
 	}
 }
 
-// TestFleetAsChart: `ksguard fleet`, run with the host chart's arguments as
-// the chart's ServiceAccount (a TokenRequest token, so with exactly the
-// chart's RBAC), reads the host's jwtSecret and the Cluster objects, writes
-// a member's ksguard host Secret (with the Cluster's own kubeconfig, here
-// the same API server), records Events on the Cluster and holds its Lease,
-// and is refused nothing.
-func TestFleetAsChart(t *testing.T) {
-	const ns, hostNS, hostJWT = "ksguard-fleet", "fleet-host", "fleet-host-jwt-Zr8Qm3Vn6Tb1Xc4Ls7Kd"
+// fleetScene is a host for the host chart, in namespaces named after ns:
+// the host's kubesphere-config (in ns-host), a member's Cluster object (ns-member,
+// reached with the admin's kubeconfig: the member is this same API server,
+// its ksguard host Secret ns-member/ksguard-host-jwt), and the chart
+// rendered as fullname into ns and applied.
+type fleetScene struct {
+	ns, fullname, memberNS string
+	objs                   []*unstructured.Unstructured
+	args                   []string // the Deployment's, without the addresses
+}
+
+// fleetHostJWT is the host's jwtSecret in fleet scenes.
+const fleetHostJWT = "fleet-host-jwt-Zr8Qm3Vn6Tb1Xc4Ls7Kd"
+
+func newFleetScene(t *testing.T, ns, fullname string) *fleetScene {
+	t.Helper()
 	crd := filepath.Join(repoRoot, "test", "doctor", "testdata", "crds", "clusters.cluster.kubesphere.io.yaml")
 	if _, err := envtest.InstallCRDs(cluster.Config, envtest.CRDInstallOptions{Paths: []string{crd}, ErrorIfPathMissing: true}); err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{ns, hostNS, "fleet-member"} {
+	sc := &fleetScene{ns: ns, fullname: fullname, memberNS: ns + "-member"}
+	hostNS := ns + "-host"
+	for _, n := range []string{ns, hostNS, sc.memberNS} {
 		if err := cluster.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := cluster.Client.Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Namespace: hostNS, Name: "kubesphere-config"},
-		Data:       map[string]string{"kubesphere.yaml": "authentication:\n  jwtSecret: \"" + hostJWT + "\"\nmulticluster:\n  clusterRole: host\n"},
-	}); err != nil {
+	cm := harness.KubeSphereConfig("authentication:\n  jwtSecret: \""+fleetHostJWT+"\"\nmulticluster:\n  clusterRole: host\n", nil)
+	cm.Namespace = hostNS
+	if err := cluster.Client.Create(ctx, cm); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := os.ReadFile(cluster.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	member := harness.ClusterObject("fleet-member", admin, false)
-	member.SetAnnotations(map[string]string{"ksguard.io/host-secret": "fleet-member/ksguard-host-jwt"})
+	member := harness.ClusterObject(sc.memberNS, admin, false)
+	member.SetAnnotations(map[string]string{"ksguard.io/host-secret": sc.memberNS + "/ksguard-host-jwt"})
 	if err := cluster.Client.Create(ctx, member); err != nil {
 		t.Fatal(err)
 	}
-	defer cluster.Client.Delete(ctx, member)
-
-	objs := objects(t, renderFleet(t, ns, "hostConfig.namespace="+hostNS, "replicaCount=1"))
-	apply(t, objs)
-	var args []string
-	for _, u := range objs {
+	t.Cleanup(func() { _ = cluster.Client.Delete(ctx, member) })
+	sc.objs = objects(t, renderFleet(t, ns, "hostConfig.namespace="+hostNS, "replicaCount=1", "fullnameOverride="+fullname))
+	apply(t, sc.objs)
+	for _, u := range sc.objs {
 		if u.GetKind() != "Deployment" {
 			continue
 		}
@@ -132,14 +144,22 @@ func TestFleetAsChart(t *testing.T) {
 		as, _, _ := unstructured.NestedStringSlice(cs[0].(map[string]any), "args")
 		for _, a := range as {
 			if !strings.HasPrefix(a, "--metrics-bind-address") && !strings.HasPrefix(a, "--health-probe-bind-address") {
-				args = append(args, a)
+				sc.args = append(sc.args, a)
 			}
 		}
 	}
-	if len(args) == 0 || args[0] != "fleet" {
-		t.Fatalf("the chart's Deployment does not run ksguard fleet: %q", args)
+	if len(sc.args) == 0 || sc.args[0] != "fleet" {
+		t.Fatalf("the chart's Deployment does not run ksguard fleet: %q", sc.args)
 	}
-	kubeconfig := tokenKubeconfig(t, ns, "ksguard-fleet")
+	return sc
+}
+
+// run starts ksguard fleet with the chart's arguments as the chart's
+// ServiceAccount, until the test ends; its log goes to the returned buffer
+// (shown when the test fails).
+func (sc *fleetScene) run(t *testing.T) *syncBuffer {
+	t.Helper()
+	kubeconfig := tokenKubeconfig(t, sc.ns, sc.fullname)
 	metrics, err := harness.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
@@ -148,25 +168,58 @@ func TestFleetAsChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var log bytes.Buffer
-	cmd := exec.Command(bin, append(args, "--kubeconfig", kubeconfig, "--metrics-bind-address", metrics, "--health-probe-bind-address", probes, "--member-backoff", "100ms")...)
-	cmd.Stdout, cmd.Stderr = &log, &log
+	log := &syncBuffer{}
+	cmd := exec.Command(bin, append(sc.args, "--kubeconfig", kubeconfig, "--metrics-bind-address", metrics, "--health-probe-bind-address", probes, "--member-backoff", "100ms")...)
+	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	defer func() {
-		if t.Failed() {
-			t.Logf("ksguard fleet's log:\n%s", log.String())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if strings.Contains(log.String(), fleetHostJWT) {
+			t.Errorf("fleet's log shows the host's jwtSecret")
 		}
-	}()
+		if t.Failed() {
+			t.Logf("ksguard fleet's log:\n%s", tail(log.String(), 40))
+		}
+	})
+	return log
+}
 
+// syncBuffer is a bytes.Buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestFleetAsChart: `ksguard fleet`, run with the host chart's arguments as
+// the chart's ServiceAccount (a TokenRequest token, so with exactly the
+// chart's RBAC), reads the host's jwtSecret and the Cluster objects, writes
+// a member's ksguard host Secret (with the Cluster's own kubeconfig, here
+// the same API server), records Events on the Cluster and holds its Lease,
+// and is refused nothing.
+func TestFleetAsChart(t *testing.T) {
+	sc := newFleetScene(t, "ksguard-fleet", "ksguard-fleet")
+	log := sc.run(t)
 	harness.Eventually(t, "fleet writes the member's ksguard host Secret", func() error {
 		s := &corev1.Secret{}
-		if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: "fleet-member", Name: "ksguard-host-jwt"}, s); err != nil {
+		if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: sc.memberNS, Name: "ksguard-host-jwt"}, s); err != nil {
 			return err
 		}
-		if string(s.Data["jwtSecret"]) != hostJWT {
+		if string(s.Data["jwtSecret"]) != fleetHostJWT {
 			return errors.New("the Secret does not hold the host's jwtSecret")
 		}
 		return nil
@@ -177,21 +230,98 @@ func TestFleetAsChart(t *testing.T) {
 			return err
 		}
 		for _, e := range evs.Items {
-			if e.InvolvedObject.Kind == "Cluster" && e.InvolvedObject.Name == "fleet-member" {
+			if e.InvolvedObject.Kind == "Cluster" && e.InvolvedObject.Name == sc.memberNS {
 				return nil
 			}
 		}
-		return errors.New("no Event on Cluster fleet-member")
+		return errors.New("no Event on the member's Cluster")
 	})
 	lease := &coordinationv1.Lease{}
-	if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: "ksguard-fleet"}, lease); err != nil {
+	if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: sc.ns, Name: sc.fullname}, lease); err != nil {
 		t.Errorf("the chart's Lease: %v", err)
 	}
 	if strings.Contains(strings.ToLower(log.String()), "forbidden") {
-		t.Errorf("fleet was refused something the chart should grant:\n%s", log.String())
+		t.Errorf("fleet was refused something the chart should grant")
 	}
-	if strings.Contains(log.String(), hostJWT) {
-		t.Errorf("fleet's log shows the host's jwtSecret")
+}
+
+// fleetNeeds names, for every verb of every rule the host chart grants
+// (release ksguard-fleet-rbac), the behaviour that fails without it and
+// the refusal fleet then logs.
+var fleetNeeds = map[string]struct{ behaviour, refusal string }{
+	"ClusterRole ksguard-fleet-rbac: cluster.kubesphere.io clusters list": {
+		"listing the members", `cannot list resource "clusters" in API group "cluster.kubesphere.io" at the cluster scope`},
+	"ClusterRole ksguard-fleet-rbac: cluster.kubesphere.io clusters watch": {
+		"following the members", `cannot watch resource "clusters" in API group "cluster.kubesphere.io" at the cluster scope`},
+	"Role ksguard-fleet-rbac-host/ksguard-fleet-rbac-host-config: core configmaps[kubesphere-config] list": {
+		"reading the host's jwtSecret", `cannot list resource "configmaps" in API group "" in the namespace "ksguard-fleet-rbac-host"`},
+	"Role ksguard-fleet-rbac-host/ksguard-fleet-rbac-host-config: core configmaps[kubesphere-config] watch": {
+		"following the host's jwtSecret", `cannot watch resource "configmaps" in API group "" in the namespace "ksguard-fleet-rbac-host"`},
+	"Role default/ksguard-fleet-rbac-events: events.k8s.io events create": {
+		"the Events on the Cluster objects", `cannot create resource "events" in API group "events.k8s.io" in the namespace "default"`},
+	"Role ksguard-fleet-rbac/ksguard-fleet-rbac-leader-election: coordination.k8s.io leases create": {
+		"taking the Lease the first time", `cannot create resource "leases" in API group "coordination.k8s.io" in the namespace "ksguard-fleet-rbac"`},
+	"Role ksguard-fleet-rbac/ksguard-fleet-rbac-leader-election: coordination.k8s.io leases[ksguard-fleet-rbac] get": {
+		"reading the Lease", `cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "ksguard-fleet-rbac"`},
+	"Role ksguard-fleet-rbac/ksguard-fleet-rbac-leader-election: coordination.k8s.io leases[ksguard-fleet-rbac] update": {
+		"renewing the Lease", `cannot update resource "leases" in API group "coordination.k8s.io" in the namespace "ksguard-fleet-rbac"`},
+	"Role ksguard-fleet-rbac/ksguard-fleet-rbac-leader-election: core events create": {
+		"the leader-election Event", `cannot create resource "events" in API group "" in the namespace "ksguard-fleet-rbac"`},
+}
+
+// TestFleetChartRBACEveryRuleNeeded: the host chart's RBAC is minimal.
+// Each verb of each rule is removed in turn and ksguard fleet runs as the
+// chart's ServiceAccount from a first start (no Lease, no member Secret):
+// each removal must make a named behaviour fail, seen as the API server's
+// refusal in fleet's log. A verb no behaviour needs fails the test.
+func TestFleetChartRBACEveryRuleNeeded(t *testing.T) {
+	t.Setenv("KUBE_FEATURE_WatchListClient", "false") // as against an API server without streaming lists
+	sc := newFleetScene(t, "ksguard-fleet-rbac", "ksguard-fleet-rbac")
+	var rbac []client.Object
+	for _, u := range sc.objs {
+		switch u.GetKind() {
+		case "Role", "ClusterRole":
+			obj := map[string]client.Object{"Role": &rbacv1.Role{}, "ClusterRole": &rbacv1.ClusterRole{}}[u.GetKind()]
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
+				t.Fatal(err)
+			}
+			rbac = append(rbac, obj)
+		}
+	}
+	t.Cleanup(func() { setRules(t, rbac) })
+	seen := map[string]bool{}
+	for _, rm := range harness.VerbRemovals(rbac) {
+		seen[rm.Name] = true
+		t.Run(rm.Name, func(t *testing.T) {
+			need, ok := fleetNeeds[rm.Name]
+			if !ok {
+				t.Fatalf("no behaviour is known to need %s: prove one fails without it, or remove it from the chart", rm.Name)
+			}
+			t.Logf("without it: %s fails", need.behaviour)
+			setRules(t, rm.Objects)
+			waitDeniedTo(t, rm, sc.ns, sc.fullname)
+			for _, obj := range []client.Object{
+				&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: sc.fullname}},
+				&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.memberNS, Name: "ksguard-host-jwt"}},
+			} {
+				if err := cluster.Client.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+					t.Fatal(err)
+				}
+			}
+			log := sc.run(t)
+			refusal := regexp.MustCompile(need.refusal)
+			harness.Eventually(t, "the refusal "+need.refusal, func() error {
+				if refusal.MatchString(strings.ReplaceAll(log.String(), `\"`, `"`)) {
+					return nil
+				}
+				return errors.New("not in fleet's log")
+			})
+		})
+	}
+	for name := range fleetNeeds {
+		if !seen[name] {
+			t.Errorf("fleetNeeds names %q, which the chart does not grant", name)
+		}
 	}
 }
 

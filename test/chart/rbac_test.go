@@ -187,14 +187,21 @@ func setRules(t *testing.T, objs []client.Object) {
 // the verb rm removed.
 func waitDenied(t *testing.T, rm harness.VerbRemoval) {
 	t.Helper()
+	waitDeniedTo(t, rm, rbacNS, "ksguard")
+}
+
+// waitDeniedTo waits until the authorizer refuses ServiceAccount
+// namespace/name the verb rm removed.
+func waitDeniedTo(t *testing.T, rm harness.VerbRemoval, namespace, name string) {
+	t.Helper()
 	attrs := &authorizationv1.ResourceAttributes{Namespace: rm.Namespace, Verb: rm.Verb, Group: rm.Rule.APIGroups[0], Resource: rm.Rule.Resources[0]}
 	if len(rm.Rule.ResourceNames) > 0 {
 		attrs.Name = rm.Rule.ResourceNames[0]
 	}
 	harness.Eventually(t, "the authorizer applies the removal", func() error {
 		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User:               "system:serviceaccount:" + rbacNS + ":ksguard",
-			Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + rbacNS, "system:authenticated"},
+			User:               "system:serviceaccount:" + namespace + ":" + name,
+			Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
 			ResourceAttributes: attrs,
 		}}
 		if err := cluster.Client.Create(ctx, sar); err != nil {
