@@ -1,14 +1,11 @@
 package chart
 
 import (
-	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -155,9 +152,9 @@ func newFleetScene(t *testing.T, ns, fullname string) *fleetScene {
 }
 
 // run starts ksguard fleet with the chart's arguments as the chart's
-// ServiceAccount, until the test ends; its log goes to the returned buffer
-// (shown when the test fails).
-func (sc *fleetScene) run(t *testing.T) *syncBuffer {
+// ServiceAccount, until the test ends (its log is shown when the test
+// fails).
+func (sc *fleetScene) run(t *testing.T) *harness.Process {
 	t.Helper()
 	kubeconfig := tokenKubeconfig(t, sc.ns, sc.fullname)
 	metrics, err := harness.FreeAddr()
@@ -168,41 +165,20 @@ func (sc *fleetScene) run(t *testing.T) *syncBuffer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
-	cmd := exec.Command(bin, append(sc.args, "--kubeconfig", kubeconfig, "--metrics-bind-address", metrics, "--health-probe-bind-address", probes, "--member-backoff", "100ms")...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
+	p, err := harness.StartProcess(bin, nil, append(sc.args, "--kubeconfig", kubeconfig, "--metrics-bind-address", metrics, "--health-probe-bind-address", probes, "--member-backoff", "100ms")...)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if strings.Contains(log.String(), fleetHostJWT) {
+		_ = p.Stop()
+		if strings.Contains(p.Logs(), fleetHostJWT) {
 			t.Errorf("fleet's log shows the host's jwtSecret")
 		}
 		if t.Failed() {
-			t.Logf("ksguard fleet's log:\n%s", tail(log.String(), 40))
+			t.Logf("ksguard fleet's log:\n%s", tail(p.Logs(), 40))
 		}
 	})
-	return log
-}
-
-// syncBuffer is a bytes.Buffer a process writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return p
 }
 
 // TestFleetAsChart: `ksguard fleet`, run with the host chart's arguments as
@@ -240,7 +216,7 @@ func TestFleetAsChart(t *testing.T) {
 	if err := cluster.Client.Get(ctx, types.NamespacedName{Namespace: sc.ns, Name: sc.fullname}, lease); err != nil {
 		t.Errorf("the chart's Lease: %v", err)
 	}
-	if strings.Contains(strings.ToLower(log.String()), "forbidden") {
+	if strings.Contains(strings.ToLower(log.Logs()), "forbidden") {
 		t.Errorf("fleet was refused something the chart should grant")
 	}
 }
@@ -311,7 +287,7 @@ func TestFleetChartRBACEveryRuleNeeded(t *testing.T) {
 			log := sc.run(t)
 			refusal := regexp.MustCompile(need.refusal)
 			harness.Eventually(t, "the refusal "+need.refusal, func() error {
-				if refusal.MatchString(strings.ReplaceAll(log.String(), `\"`, `"`)) {
+				if refusal.MatchString(strings.ReplaceAll(log.Logs(), `\"`, `"`)) {
 					return nil
 				}
 				return errors.New("not in fleet's log")
