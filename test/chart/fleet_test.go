@@ -4,18 +4,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -253,17 +250,7 @@ var fleetNeeds = map[string]struct{ behaviour, refusal string }{
 func TestFleetChartRBACEveryRuleNeeded(t *testing.T) {
 	t.Setenv("KUBE_FEATURE_WatchListClient", "false") // as against an API server without streaming lists
 	sc := newFleetScene(t, "ksguard-fleet-rbac", "ksguard-fleet-rbac")
-	var rbac []client.Object
-	for _, u := range sc.objs {
-		switch u.GetKind() {
-		case "Role", "ClusterRole":
-			obj := map[string]client.Object{"Role": &rbacv1.Role{}, "ClusterRole": &rbacv1.ClusterRole{}}[u.GetKind()]
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
-				t.Fatal(err)
-			}
-			rbac = append(rbac, obj)
-		}
-	}
+	rbac := rbacObjects(t, sc.objs)
 	t.Cleanup(func() { setRules(t, rbac) })
 	seen := map[string]bool{}
 	for _, rm := range harness.VerbRemovals(rbac) {
@@ -285,13 +272,7 @@ func TestFleetChartRBACEveryRuleNeeded(t *testing.T) {
 				}
 			}
 			log := sc.run(t)
-			refusal := regexp.MustCompile(need.refusal)
-			harness.Eventually(t, "the refusal "+need.refusal, func() error {
-				if refusal.MatchString(strings.ReplaceAll(log.Logs(), `\"`, `"`)) {
-					return nil
-				}
-				return errors.New("not in fleet's log")
-			})
+			waitRefusal(t, log.Logs, need.refusal)
 		})
 	}
 	for name := range fleetNeeds {

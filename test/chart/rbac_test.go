@@ -85,17 +85,7 @@ func TestChartRBACEveryRuleNeeded(t *testing.T) {
 	// As against an API server without streaming lists: list, then watch.
 	t.Setenv("KUBE_FEATURE_WatchListClient", "false")
 	r := install(t, rbacNS, "default", "certManager.enabled=false", "remediate=true", "restart.minInterval=0s")
-	var rbac []client.Object
-	for _, u := range r.objs {
-		switch u.GetKind() {
-		case "Role", "ClusterRole":
-			obj := map[string]client.Object{"Role": &rbacv1.Role{}, "ClusterRole": &rbacv1.ClusterRole{}}[u.GetKind()]
-			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
-				t.Fatal(err)
-			}
-			rbac = append(rbac, obj)
-		}
-	}
+	rbac := rbacObjects(t, r.objs)
 	webhooks := pristine(webhookObjects(r))
 	t.Cleanup(func() { setRules(t, rbac) })
 	seen := map[string]bool{}
@@ -121,13 +111,7 @@ func TestChartRBACEveryRuleNeeded(t *testing.T) {
 					t.Logf("ksguard's log:\n%s", tail(k.Logs(), 40))
 				}
 			})
-			refusal := regexp.MustCompile(need.refusal)
-			harness.Eventually(t, "the refusal "+need.refusal, func() error {
-				if refusal.MatchString(strings.ReplaceAll(k.Logs(), `\"`, `"`)) {
-					return nil
-				}
-				return fmt.Errorf("not in ksguard's log")
-			})
+			waitRefusal(t, k.Logs, need.refusal)
 		})
 	}
 	for name := range chartNeeds {
@@ -181,6 +165,36 @@ func setRules(t *testing.T, objs []client.Object) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// rbacObjects returns the Roles and ClusterRoles among rendered objects.
+func rbacObjects(t *testing.T, objs []*unstructured.Unstructured) []client.Object {
+	t.Helper()
+	var rbac []client.Object
+	for _, u := range objs {
+		switch u.GetKind() {
+		case "Role", "ClusterRole":
+			obj := map[string]client.Object{"Role": &rbacv1.Role{}, "ClusterRole": &rbacv1.ClusterRole{}}[u.GetKind()]
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
+				t.Fatal(err)
+			}
+			rbac = append(rbac, obj)
+		}
+	}
+	return rbac
+}
+
+// waitRefusal waits until the API server's refusal (a regular expression)
+// shows in a process's log.
+func waitRefusal(t *testing.T, logs func() string, refusal string) {
+	t.Helper()
+	re := regexp.MustCompile(refusal)
+	harness.Eventually(t, "the refusal "+refusal, func() error {
+		if re.MatchString(strings.ReplaceAll(logs(), `\"`, `"`)) {
+			return nil
+		}
+		return fmt.Errorf("not in the log")
+	})
 }
 
 // waitDenied waits until the authorizer refuses the chart's ServiceAccount
