@@ -50,6 +50,9 @@ type Evaluator struct {
 	opts   Options
 	config map[string]any
 	fp     *Fingerprinter
+
+	views     recent[*objectView] // see cache.go
+	decisions recent[Decision]
 }
 
 // NewEvaluator returns an Evaluator for policy with opts; fp fingerprints the
@@ -78,11 +81,19 @@ func (e *Evaluator) Options() Options { return e.opts }
 // error in Rego, or a result of the wrong shape); the caller decides what a
 // failed decision means (the webhook denies).
 func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
-	input, obj, secrets := e.input(req)
+	p := e.policy.Load()
+	obj, old := e.objects(req)
+	key, cacheable := e.decisionKey(p, req, obj, old)
+	if cacheable {
+		if d, hit := e.decisions.get(key); hit {
+			return d.clone(), nil
+		}
+	}
+	input, secrets := e.input(req, obj, old)
 	d := Decision{Denials: []string{}, Warnings: []string{}, Edits: []Edit{}, Patch: []PatchOperation{}, secrets: secrets}
-	r, err := e.policy.Load().eval(ctx, input)
+	r, err := p.eval(ctx, input)
 	if err != nil {
-		return Decision{}, err
+		return Decision{}, err // not kept: a failure is retried
 	}
 	d.Denials = append(d.Denials, r.deny...)
 	d.Warnings = append(d.Warnings, r.warn...)
@@ -99,19 +110,17 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 		d.Waived, d.Denials = d.Denials, []string{}
 	}
 	d.Allowed = len(d.Denials) == 0
+	if cacheable {
+		e.decisions.put(key, d.clone())
+	}
 	return d, nil
 }
 
-// input builds the policy input for req. It returns the view of the new
-// object (for the edits) and every secret value seen (for HoldsSecret); the
-// input itself holds fingerprints only, so no message the policy makes can
-// hold a secret, and messages are never searched for one.
-func (e *Evaluator) input(req Request) (map[string]any, *objectView, []string) {
-	obj := viewObject(req.Object, e.fp)
-	old := obj
-	if !sameContent(req.Object, req.OldObject) {
-		old = viewObject(req.OldObject, e.fp) // else: an UPDATE that changes nothing, as ks-installer's re-apply
-	}
+// input builds the policy input for req from the views of its objects. It
+// returns every secret value seen (for HoldsSecret); the input itself holds
+// fingerprints only, so no message the policy makes can hold a secret, and
+// messages are never searched for one.
+func (e *Evaluator) input(req Request, obj, old *objectView) (map[string]any, []string) {
 	input := map[string]any{
 		"operation": req.Operation,
 		"dryRun":    req.DryRun,
@@ -132,7 +141,7 @@ func (e *Evaluator) input(req Request) (map[string]any, *objectView, []string) {
 			secrets = append(secrets, v.secrets...)
 		}
 	}
-	return input, obj, secrets
+	return input, secrets
 }
 
 // applyEdits makes the policy's edits to the object's document, one after
@@ -187,6 +196,9 @@ func sameContent(a, b *ConfigMap) bool {
 func viewInput(v *objectView) any {
 	if v == nil {
 		return nil
+	}
+	if v.value != nil {
+		return v.value
 	}
 	return v.input
 }

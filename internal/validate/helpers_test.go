@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/ksguard/ksguard/policies"
 )
 
@@ -57,4 +59,19 @@ func readTestdata(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// inputAsRego returns a policy input exactly as Rego sees it, as plain Go
+// values (views are OPA values inside it).
+func inputAsRego(t testing.TB, input map[string]any) any {
+	t.Helper()
+	v, err := ast.InterfaceToValue(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ast.JSON(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -136,10 +136,15 @@ func scalarTerm(n *yaml.Node) *ast.Term {
 }
 
 // objectView is what the policy sees of one ConfigMap.
+// A view is read-only once made: the Evaluator's cache shares it between
+// decisions.
 type objectView struct {
 	input   map[string]any
+	value   ast.Value // input as OPA's value, converted once; nil if it cannot be
 	doc     *Document // nil when the ConfigMap has no kubesphere.yaml
 	secrets []string  // jwtSecret values found in the document
+	key     digest    // the view's cache key, when cached
+	cached  bool
 }
 
 // viewObject parses a ConfigMap's document and builds its policy input.
@@ -210,6 +215,9 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 		"document":    document,
 		"settings":    settings,
 		"findings":    findingsIn,
+	}
+	if val, err := ast.InterfaceToValue(v.input); err == nil {
+		v.value = val
 	}
 	return v
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -41,10 +42,14 @@ const resultModuleFile = "(ksguard)/result.rego"
 // Policy is a compiled set of Rego modules with its query prepared once.
 // It is safe for concurrent use.
 type Policy struct {
+	id      uint64 // unique per compiled policy: part of every cached decision's key
 	query   rego.PreparedEvalQuery
 	files   []string
 	modules map[string]*ast.Module // parsed, for Explain
 }
+
+// policyIDs numbers compiled policies.
+var policyIDs atomic.Uint64
 
 // Files lists the Rego files the policy was compiled from.
 func (p *Policy) Files() []string { return p.files }
@@ -128,7 +133,7 @@ func CompilePolicy(ctx context.Context, modules map[string]string) (*Policy, err
 	if err != nil {
 		return nil, fmt.Errorf("compiling policy: %w", err)
 	}
-	return &Policy{query: q, files: files, modules: parsed}, nil
+	return &Policy{id: policyIDs.Add(1), query: q, files: files, modules: parsed}, nil
 }
 
 // LoadPolicy reads and compiles the policies under fsys.

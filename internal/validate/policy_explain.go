@@ -56,7 +56,8 @@ const explainPrefix = "ksguard_explain_"
 // (the decision Decide made for req) to the definitions that produce it.
 func (e *Evaluator) Explain(ctx context.Context, req Request, d Decision) (*Explanation, error) {
 	p := e.policy.Load()
-	input, _, secrets := e.input(req)
+	obj, old := e.objects(req)
+	input, secrets := e.input(req, obj, old)
 	val, err := ast.InterfaceToValue(input)
 	if err != nil {
 		return nil, fmt.Errorf("building the policy input: %w", err)

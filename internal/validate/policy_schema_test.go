@@ -200,7 +200,8 @@ func TestInputSchema(t *testing.T) {
 				{Operation: OperationUpdate, Namespace: cm.Namespace, Name: cm.Name, Object: cm, OldObject: bare, Host: HostSecret{Problem: "none"}},
 				{Operation: OperationDelete, Namespace: cm.Namespace, Name: cm.Name, OldObject: cm, DryRun: true},
 			} {
-				in, _, _ := e.input(req)
+				obj, old := e.objects(req)
+				in, _ := e.input(req, obj, old)
 				v, err := ast.InterfaceToValue(in)
 				if err != nil {
 					t.Fatal(err)

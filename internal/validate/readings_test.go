@@ -29,7 +29,7 @@ func TestReadingCache(t *testing.T) {
 	if a, b := c.read(SchemaV3, big), c.read(SchemaV3, big); sameReading(a, b) || a.jwtSecret != hostSecret {
 		t.Errorf("a text over %d bytes was cached", maxCachedText)
 	}
-	for i := 0; i < 2*readingCacheSize; i++ { // the ring turns over
+	for i := 0; i < 2*recentSize; i++ { // the ring turns over
 		c.read(SchemaV3, []byte(string(doc)+strings.Repeat("#\n", i+1)))
 	}
 	if again := c.read(SchemaV3, doc); sameReading(first, again) || again.jwtSecret != hostSecret {

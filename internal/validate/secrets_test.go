@@ -63,8 +63,9 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 					if op == OperationDelete {
 						req.Object, req.OldObject = nil, req.Object
 					}
-					input, _, _ := ev.input(req)
-					inJSON, err := json.Marshal(input)
+					obj, old := ev.objects(req)
+					input, _ := ev.input(req, obj, old)
+					inJSON, err := json.Marshal(inputAsRego(t, input))
 					if err != nil {
 						t.Fatal(err)
 					}

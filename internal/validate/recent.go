@@ -1,0 +1,79 @@
+package validate
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	"sync"
+)
+
+// recentSize is how many entries each cache of recent work keeps: a write
+// needs two or three, and a few writes may be judged at once.
+const recentSize = 16
+
+// maxCachedText is the largest document whose work is kept (a typical
+// kubesphere.yaml is 1–4 KiB); larger ones are done every time, so the
+// caches hold little memory whatever is written.
+const maxCachedText = 64 << 10
+
+// digest is a SHA-256 content key. Keys are built from everything the cached
+// value depends on, so a hit is the value the work would produce again.
+type digest [sha256.Size]byte
+
+// recent is a small ring of values by digest, safe for concurrent use. The
+// values are read-only once put: callers share them.
+type recent[V any] struct {
+	mu      sync.Mutex
+	entries [recentSize]recentEntry[V]
+	next    int
+}
+
+type recentEntry[V any] struct {
+	used bool
+	key  digest
+	v    V
+}
+
+// get returns the value kept for key.
+func (c *recent[V]) get(key digest) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.entries {
+		if e := &c.entries[i]; e.used && e.key == key {
+			return e.v, true
+		}
+	}
+	var zero V
+	return zero, false
+}
+
+// put keeps v for key, in place of the oldest entry.
+func (c *recent[V]) put(key digest, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[c.next] = recentEntry[V]{used: true, key: key, v: v}
+	c.next = (c.next + 1) % recentSize
+}
+
+// keyWriter builds a digest from fields, each length-prefixed so that no two
+// different sequences of fields write the same bytes.
+type keyWriter struct{ h hash.Hash }
+
+func newKeyWriter() keyWriter { return keyWriter{h: sha256.New()} }
+
+func (w keyWriter) str(s string) {
+	var n [binary.MaxVarintLen64]byte
+	w.h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+	w.h.Write([]byte(s))
+}
+
+func (w keyWriter) bytes(b []byte) {
+	var n [binary.MaxVarintLen64]byte
+	w.h.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
+	w.h.Write(b)
+}
+
+func (w keyWriter) sum() (d digest) {
+	w.h.Sum(d[:0])
+	return d
+}
