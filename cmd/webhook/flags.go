@@ -132,6 +132,7 @@ type serveFlags struct {
 	webhookAddr      string
 	metricsAddr      string
 	probeAddr        string
+	pprofAddr        string
 	hostSecret       string
 	hostSecretFile   string
 	shutdownTimeout  time.Duration
@@ -164,6 +165,7 @@ func (f *serveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.webhookAddr, "webhook-bind-address", ":9443", "HOST:PORT the webhooks (/mutate, /validate) are served on, over TLS")
 	fs.StringVar(&f.metricsAddr, "metrics-bind-address", ":8080", "HOST:PORT of the Prometheus /metrics endpoint (0 turns it off)")
 	fs.StringVar(&f.probeAddr, "health-probe-bind-address", ":8081", "HOST:PORT of /healthz and /readyz (0 turns them off)")
+	fs.StringVar(&f.pprofAddr, "pprof-bind-address", "", "HOST:PORT of Go's profiler, /debug/pprof (heap, CPU, goroutines), over plain HTTP without authentication (default: off). For diagnosis only: bind it to localhost (127.0.0.1:6060, reached with kubectl port-forward), never to an address others can reach, as profiles show the process's memory")
 	fs.StringVar(&f.hostSecret, "host-secret", "", "NAMESPACE/NAME of a Secret on this cluster whose key jwtSecret holds the host cluster's jwtSecret; watched")
 	fs.StringVar(&f.hostSecretFile, "host-secret-file", "", "file holding the host cluster's jwtSecret (one trailing newline ignored); watched")
 	fs.DurationVar(&f.shutdownTimeout, "graceful-shutdown-timeout", 30*time.Second, "on SIGTERM, how long in-flight reviews may take to finish")

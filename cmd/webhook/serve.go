@@ -203,6 +203,7 @@ func serve(ctx context.Context, f *serveFlags, log, decisions logr.Logger) error
 		Cache:                   cacheOpts,
 		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
 		HealthProbeBindAddress:  f.probeAddr,
+		PprofBindAddress:        f.pprofAddr,
 		GracefulShutdownTimeout: &f.shutdownTimeout,
 		LeaderElection:          f.leaderElect,
 		LeaderElectionID:        f.leaderElectionID,
