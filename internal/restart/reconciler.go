@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +73,7 @@ type Reconciler struct {
 	// templates: hash -> the target's pod template (a digest, never
 	// published) when this process first saw the config with it.
 	templates  map[string]string
+	seen       []string // the hashes remembered, oldest first (at most maxRemembered)
 	lastTarget string
 	reported   map[string]bool // event keys already emitted (paused, missing target)
 }
@@ -290,6 +292,14 @@ func templateDigest(d *appsv1.Deployment) string {
 	return string(sum[:])
 }
 
+// maxRemembered bounds how many config hashes the controller remembers
+// (when it first saw each, its settings, the pod template then, the
+// events already emitted for it), so that a config written many times
+// costs no memory that grows with the writes. A hash forgotten and seen
+// again is a first sight: it waits --restart-min-interval again, and a
+// change from a forgotten hash is described as not known.
+const maxRemembered = 32
+
 // remember notes when this process first saw hash, and its settings; it
 // returns the first time.
 func (r *Reconciler) remember(hash string, cm *corev1.ConfigMap, now time.Time) time.Time {
@@ -299,10 +309,27 @@ func (r *Reconciler) remember(hash string, cm *corev1.ConfigMap, now time.Time) 
 		return t
 	}
 	r.firstSeen[hash] = now
-	if s, ok := validate.ConfigSettings(cm, r.Auditor.Fingerprints); ok {
+	if s, ok := r.Auditor.Evaluator.ConfigSettings(cm); ok {
 		r.settings[hash] = s
 	}
+	r.seen = append(r.seen, hash)
+	if len(r.seen) > maxRemembered {
+		r.forget(r.seen[0])
+		r.seen = slices.Delete(r.seen, 0, 1)
+	}
 	return now
+}
+
+// forget drops what the controller remembers of hash.
+func (r *Reconciler) forget(hash string) {
+	delete(r.firstSeen, hash)
+	delete(r.settings, hash)
+	delete(r.templates, hash)
+	for k := range r.reported {
+		if strings.HasSuffix(k, "/"+hash) {
+			delete(r.reported, k)
+		}
+	}
 }
 
 // describeChange names the guarded settings that differ between the config

@@ -1,15 +1,21 @@
 package restart
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/ksguard/ksguard/internal/validate"
+	"github.com/ksguard/ksguard/policies"
 )
 
 const testSecret = "weak-jwt-secret"
@@ -152,5 +158,40 @@ func TestCompare(t *testing.T) {
 				t.Errorf("Compare(%q) = %v, want %v", tc.recorded, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRememberIsBounded: a config written many times leaves the controller
+// remembering at most maxRemembered hashes, the latest ones.
+func TestRememberIsBounded(t *testing.T) {
+	pol, err := validate.LoadPolicy(context.Background(), policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := validate.NewFingerprinter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Reconciler{Auditor: &Auditor{Evaluator: validate.NewEvaluator(pol, validate.DefaultOptions(), fp)}}
+	r.firstSeen, r.settings, r.reported, r.templates = map[string]time.Time{}, map[string]validate.Settings{}, map[string]bool{}, map[string]string{}
+	now := time.Now()
+	var last string
+	for i := range 5 * maxRemembered {
+		cm := testConfig()
+		cm.Data["kubesphere.yaml"] += "# write " + strconv.Itoa(i) + "\n"
+		last = "hash-" + strconv.Itoa(i)
+		r.remember(last, cm, now.Add(time.Duration(i)*time.Second))
+		r.once("missing/" + last)
+		r.templates[last] = "template"
+	}
+	if len(r.firstSeen) != maxRemembered || len(r.settings) != maxRemembered || len(r.reported) != maxRemembered || len(r.templates) != maxRemembered {
+		t.Errorf("remembered %d first sights, %d settings, %d events, %d templates; want %d each",
+			len(r.firstSeen), len(r.settings), len(r.reported), len(r.templates), maxRemembered)
+	}
+	if first := r.remember(last, testConfig(), now.Add(time.Hour)); !first.Equal(now.Add(time.Duration(5*maxRemembered-1) * time.Second)) {
+		t.Errorf("the latest hash was forgotten: first seen %v", first)
+	}
+	if _, ok := r.firstSeen["hash-0"]; ok {
+		t.Errorf("the oldest hash is still remembered")
 	}
 }

@@ -1,18 +1,15 @@
 package validate
 
 // ConfigSettings reads the guarded settings of a ConfigMap's
-// kubesphere.yaml (secrets as fingerprints of fp). ok is false when the
-// ConfigMap has no readable document.
-func ConfigSettings(cm *ConfigMap, fp *Fingerprinter) (s Settings, ok bool) {
-	text, found := cm.Data[ConfigKey]
-	if !found {
+// kubesphere.yaml (secrets as fingerprints of the Evaluator's
+// Fingerprinter), from the view a decision on the same content made. ok is
+// false when the ConfigMap has no readable document.
+func (e *Evaluator) ConfigSettings(cm *ConfigMap) (s Settings, ok bool) {
+	v := e.view(cm)
+	if v == nil || v.doc == nil || v.doc.Root == nil {
 		return Settings{}, false
 	}
-	d := ParseDocument([]byte(text))
-	if d.Root == nil {
-		return Settings{}, false
-	}
-	return d.Settings(fp), true
+	return v.settings, true
 }
 
 // ChangedSettings names the guarded settings that differ between two

@@ -6,10 +6,7 @@ import (
 )
 
 func TestChangedSettings(t *testing.T) {
-	fp, err := NewFingerprinter()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := newTestEvaluator(t)
 	doc := func(text string) *ConfigMap { return &ConfigMap{Data: map[string]string{ConfigKey: text}} }
 	base := "authentication:\n  jwtSecret: \"aaa\"\n  oauthOptions:\n    accessTokenMaxAge: 0s\n"
 	for _, tc := range []struct {
@@ -23,8 +20,8 @@ func TestChangedSettings(t *testing.T) {
 		{"both", "authentication:\n  jwtSecret: \"bbb\"\n  oauthOptions: {}\n", []string{"jwtSecret", "accessTokenMaxAge"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			old, ok1 := ConfigSettings(doc(base), fp)
-			cur, ok2 := ConfigSettings(doc(tc.new), fp)
+			old, ok1 := ev.ConfigSettings(doc(base))
+			cur, ok2 := ev.ConfigSettings(doc(tc.new))
 			if !ok1 || !ok2 {
 				t.Fatal("unreadable")
 			}
@@ -33,7 +30,7 @@ func TestChangedSettings(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := ConfigSettings(&ConfigMap{}, fp); ok {
+	if _, ok := ev.ConfigSettings(&ConfigMap{}); ok {
 		t.Error("a ConfigMap without kubesphere.yaml read as settings")
 	}
 }

@@ -139,12 +139,13 @@ func scalarTerm(n *yaml.Node) *ast.Term {
 // A view is read-only once made: the Evaluator's cache shares it between
 // decisions.
 type objectView struct {
-	input   map[string]any
-	value   ast.Value // input as OPA's value, converted once; nil if it cannot be
-	doc     *Document // nil when the ConfigMap has no kubesphere.yaml
-	secrets []string  // jwtSecret values found in the document
-	key     digest    // the view's cache key, when cached
-	cached  bool
+	input    map[string]any
+	value    ast.Value // input as OPA's value, converted once; nil if it cannot be
+	doc      *Document // nil when the ConfigMap has no kubesphere.yaml
+	secrets  []string  // jwtSecret values found in the document
+	settings Settings  // the guarded settings, when the document has a mapping
+	key      digest    // the view's cache key, when cached
+	cached   bool
 }
 
 // viewObject parses a ConfigMap's document and builds its policy input.
@@ -195,6 +196,7 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 		// syntax error, or that is not a mapping, is not.
 		readable = d.Root != nil || len(d.Findings) == 0
 		s := d.Settings(fp)
+		v.settings = s
 		if document != nil { // not for an alias bomb
 			findings = append(findings, d.checkLoader(s, fp)...)
 		}
