@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/ksguard/ksguard/internal/admission"
 	"github.com/ksguard/ksguard/internal/certrotation"
 	"github.com/ksguard/ksguard/internal/hostsecret"
+	"github.com/ksguard/ksguard/internal/memlimit"
 	"github.com/ksguard/ksguard/internal/policyreload"
 	"github.com/ksguard/ksguard/internal/restart"
 	"github.com/ksguard/ksguard/internal/validate"
@@ -67,13 +69,19 @@ func runServe(args []string, stderr io.Writer) int {
 	log, decisions := newLoggers(&f.zap, unsent)
 	ctrl.SetLogger(log)
 	klog.SetLogger(log.WithName("client-go"))
+	mem, err := memlimit.Apply(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "ksguard serve: %v\n", err)
+		return exitError
+	}
+	log.Info("Go soft memory limit", "memoryLimit", mem.String(), "memoryLimitBytes", mem.Limit, "memoryLimitSource", mem.Source)
 
 	ctx := ctrl.SetupSignalHandler()
 	go func() {
 		<-ctx.Done()
 		unsent.stopping.Store(true)
 	}()
-	err := serve(ctx, &f, log, decisions)
+	err = serve(ctx, &f, log, decisions)
 	if n := unsent.writes.Load(); n > 0 {
 		log.Info("some Events could not be sent before ksguard stopped (the shutdown cancelled their writes)", "failedWrites", n)
 	}

@@ -114,14 +114,21 @@ func (r *release) serviceAccountKubeconfig(t *testing.T) string {
 	return tokenKubeconfig(t, r.namespace, "ksguard")
 }
 
-// startKsguard runs ksguard with the chart's arguments, as the chart's
-// ServiceAccount, serving the certificate in certDir, until the test ends.
+// startKsguard runs ksguard with the chart's arguments and environment (as
+// the kubelet resolves it), as the chart's ServiceAccount, serving the
+// certificate in certDir, until the test ends; it checks the soft memory
+// limit ksguard chose from that environment.
 func (r *release) startKsguard(t *testing.T, certDir string) *harness.Ksguard {
 	t.Helper()
+	env := podEnv(t, container(t, r.objs))
+	for k, v := range env {
+		t.Setenv(k, v) // the child inherits the test's environment
+	}
 	k, err := cluster.StartKsguard(ctx, bin, nil, r.ksguardArgs(t, certDir)...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	assertMemoryLimit(t, k.Logs(), env)
 	t.Cleanup(func() {
 		if err := k.Stop(); err != nil {
 			t.Errorf("ksguard exited with %v", err)
