@@ -129,7 +129,7 @@ func (d *Document) aliased(target *yaml.Node) bool {
 // only path set to value.
 func (d *Document) verify(out []byte, path Path, value string) error {
 	var want, got any
-	if err := yaml.Unmarshal(d.Text, &want); err != nil {
+	if err := d.Root.Decode(&want); err != nil { // the parsed tree: what yaml.Unmarshal(d.Text) decodes, without parsing again
 		return fmt.Errorf("the original document cannot be read back to check the edit: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if err := yaml.Unmarshal(out, &got); err != nil {

@@ -63,6 +63,24 @@ func readAsKubeSphere(schema string, text []byte) loaderReading {
 
 // loadAsKubeSphere is readAsKubeSphere without the cache.
 func loadAsKubeSphere(schema string, text []byte) loaderReading {
+	r := settingsAsKubeSphere(schema, text)
+	if r.err != nil {
+		return r
+	}
+	v, ok := decodeFast(schema, r.settings)
+	if !ok {
+		if v, r.err = decodeSlow(schema, r.settings); r.err != nil {
+			return r
+		}
+	}
+	r.jwtSecret, r.accessTokenMaxAge, r.maximumClockSkew = v.jwtSecret, v.accessTokenMaxAge, v.maximumClockSkew
+	return r
+}
+
+// settingsAsKubeSphere reads text with the YAML library schema's loader
+// pins and goes through viper's steps: the reading's settings (viper's
+// AllSettings), not decoded yet.
+func settingsAsKubeSphere(schema string, text []byte) loaderReading {
 	r := loaderReading{loader: loaderNameV3}
 	flavor := viperV14
 	config := map[string]any{}
@@ -79,6 +97,13 @@ func loadAsKubeSphere(schema string, text []byte) loaderReading {
 	}
 	flavor.insensitivise(config)
 	r.settings = flavor.allSettings(config)
+	return r
+}
+
+// decodeSlow decodes settings into the authentication options with
+// mapstructure and viper's decoder config (viper's Unmarshal); a
+// loadError when ks-apiserver could not decode them.
+func decodeSlow(schema string, settings map[string]any) (decoded, *loadError) {
 	dc := &mapstructure.DecoderConfig{ // viper's defaultDecoderConfig
 		WeaklyTypedInput: true,
 		DecodeHook: mapstructure.ComposeDecodeHookFunc(
@@ -86,25 +111,27 @@ func loadAsKubeSphere(schema string, text []byte) loaderReading {
 			mapstructure.StringToSliceHookFunc(","),
 		),
 	}
+	var v decoded
+	var err error
 	if schema == SchemaV4 {
 		c := newKSConfigV4()
 		dc.Result = c
-		err = decode(dc, r.settings)
+		err = decode(dc, settings)
 		if a := c.AuthenticationOptions; err == nil && a != nil && a.Issuer != nil {
-			r.jwtSecret, r.accessTokenMaxAge, r.maximumClockSkew = a.Issuer.JWTSecret, a.Issuer.AccessTokenMaxAge, a.Issuer.MaximumClockSkew
+			v = decoded{a.Issuer.JWTSecret, a.Issuer.AccessTokenMaxAge, a.Issuer.MaximumClockSkew}
 		}
 	} else {
 		c := newKSConfigV3()
 		dc.Result = c
-		err = decode(dc, r.settings)
+		err = decode(dc, settings)
 		if a := c.AuthenticationOptions; err == nil && a != nil && a.OAuthOptions != nil {
-			r.jwtSecret, r.accessTokenMaxAge, r.maximumClockSkew = a.JwtSecret, a.OAuthOptions.AccessTokenMaxAge, a.MaximumClockSkew
+			v = decoded{a.JwtSecret, a.OAuthOptions.AccessTokenMaxAge, a.MaximumClockSkew}
 		}
 	}
 	if err != nil {
-		r.err = decodeLoadError(err, reflect.TypeOf(dc.Result).Elem())
+		return v, decodeLoadError(err, reflect.TypeOf(dc.Result).Elem())
 	}
-	return r
+	return v, nil
 }
 
 // unmarshalYAML2 is yaml.v2's Unmarshal, which reports some documents
