@@ -71,10 +71,11 @@ rego-test: build ## Run only the Rego policy tests (ksguard test, with coverage)
 	$(BIN)/ksguard verify examples/my-policies-suite.yaml
 
 .PHONY: fuzz
-fuzz: ## Fuzz the parser, the editor, the decision and the parity with KubeSphere's loaders for FUZZTIME each.
+fuzz: ## Fuzz the parser, the editor, the decision, the fast decoder and the parity with KubeSphere's loaders for FUZZTIME each.
 	$(GO) test -run '^$$' -fuzz '^FuzzParseDocument$$' -fuzztime $(FUZZTIME) ./internal/validate/
 	$(GO) test -run '^$$' -fuzz '^FuzzSet$$' -fuzztime $(FUZZTIME) ./internal/validate/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./internal/validate/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFast$$' -fuzztime $(FUZZTIME) ./internal/validate/
 	for m in $(PARITY_MODULES); do (cd $$m && $(GO) test -run '^$$' -fuzz '^FuzzParity$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s .); done
 
 .PHONY: bench
