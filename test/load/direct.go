@@ -63,7 +63,7 @@ func (r *runner) direct(ctx context.Context, c contender) (d directResult, err e
 		sampler = sampleConns(portOf(s.addr), r.cfg.sample)
 		defer sampler.count()
 	}
-	mutate, validate, err := r.reviews()
+	bodies, err := r.reviews(r.cfg.direct)
 	if err != nil {
 		return d, err
 	}
@@ -89,10 +89,11 @@ func (r *runner) direct(ctx context.Context, c contender) (d directResult, err e
 				if i >= len(lat) || ctx.Err() != nil {
 					return
 				}
-				url, body := "https://"+s.addr+s.mutatePath, mutate
+				url := "https://" + s.addr + s.mutatePath
 				if i%2 == 1 {
-					url, body = "https://"+s.addr+s.validatePath, validate
+					url = "https://" + s.addr + s.validatePath
 				}
+				body := bodies[i]
 				t := time.Now()
 				if err := post(ctx, client, url, body); err != nil {
 					errs <- err
@@ -156,15 +157,21 @@ func post(ctx context.Context, c *http.Client, url string, body []byte) error {
 	return nil
 }
 
-// reviews returns the two AdmissionReviews the direct mode sends: an
-// UPDATE to a 2h document (mutate: the edit) and an UPDATE to a 0s one
-// (validate), each from the stored document, as the API server sends them.
-func (r *runner) reviews() (mutate, validate []byte, err error) {
-	review := func(uid string, n int) ([]byte, error) {
+// reviews returns the n AdmissionReviews the direct mode sends, as the API
+// server sends them for n/2 writes that each store a new text: for write w,
+// the mutating review of write w's document (2h for an even w, which a
+// guard edits to 0s) and then the validating review of that document as
+// mutated (at 0s), each with the previous write's stored document as the
+// old object. Every write's text is new, so a server that remembers its
+// recent work gains only what it would gain behind the API server (a
+// harmless write's validating review carries the text its mutating review
+// carried, as the API server sends it when no webhook changed it).
+func (r *runner) reviews(n int) ([][]byte, error) {
+	review := func(i int, text, stored string) ([]byte, error) {
 		obj := guardedConfigMap(r.cfg.hostSecret)
 		obj.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}
 		old := obj.DeepCopy()
-		obj.Data["kubesphere.yaml"] = document(r.cfg.hostSecret, n)
+		obj.Data["kubesphere.yaml"], old.Data["kubesphere.yaml"] = text, stored
 		newRaw, err := json.Marshal(obj)
 		if err != nil {
 			return nil, err
@@ -176,7 +183,7 @@ func (r *runner) reviews() (mutate, validate []byte, err error) {
 		return json.Marshal(admissionv1.AdmissionReview{
 			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
 			Request: &admissionv1.AdmissionRequest{
-				UID:       types.UID("00000000-0000-0000-0000-" + uid),
+				UID:       types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", i)),
 				Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "ConfigMap"},
 				Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "configmaps"},
 				Name:      guardedName,
@@ -188,11 +195,20 @@ func (r *runner) reviews() (mutate, validate []byte, err error) {
 			},
 		})
 	}
-	if mutate, err = review("000000000002", 2); err != nil {
-		return nil, nil, fmt.Errorf("encoding the AdmissionReviews: %w", err)
+	out := make([][]byte, 0, n)
+	stored := mutated(r.cfg.hostSecret, 1_000_001) // a write before the first
+	for w := 1_000_002; len(out) < n; w++ {
+		for _, text := range []string{document(r.cfg.hostSecret, w), mutated(r.cfg.hostSecret, w)} {
+			if len(out) == n {
+				break
+			}
+			b, err := review(len(out), text, stored)
+			if err != nil {
+				return nil, fmt.Errorf("encoding the AdmissionReviews: %w", err)
+			}
+			out = append(out, b)
+		}
+		stored = mutated(r.cfg.hostSecret, w)
 	}
-	if validate, err = review("000000000003", 3); err != nil {
-		return nil, nil, fmt.Errorf("encoding the AdmissionReviews: %w", err)
-	}
-	return mutate, validate, nil
+	return out, nil
 }

@@ -9,6 +9,10 @@ import (
 
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/ksguard/ksguard/internal/admission"
+	"github.com/ksguard/ksguard/internal/validate"
+	"github.com/ksguard/ksguard/policies"
 )
 
 func TestMain(m *testing.M) {
@@ -35,5 +39,65 @@ func TestSmoke(t *testing.T) {
 	}
 	if strings.Contains(out.String(), cfg.hostSecret) {
 		t.Error("the output shows the host's jwtSecret")
+	}
+}
+
+// TestDirectReviewsAreNewWrites: the direct mode's reviews are what the API
+// server sends for writes that each store a new text: every write's text is
+// new, each validating review carries exactly what ksguard's mutation makes
+// of the mutating review before it, and each old object is the previous
+// write as stored.
+func TestDirectReviewsAreNewWrites(t *testing.T) {
+	r := &runner{cfg: defaultConfig()}
+	bodies, err := r.reviews(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bodies) != 7 {
+		t.Fatalf("%d reviews, want 7", len(bodies))
+	}
+	pol, err := validate.LoadPolicy(context.Background(), policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := validate.NewFingerprinter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := validate.NewEvaluator(pol, validate.DefaultOptions(), fp)
+	host := validate.HostSecret{Value: []byte(r.cfg.hostSecret), Source: "test"}
+	seen := map[string]bool{}
+	var mutatedText, storedText string
+	for i, b := range bodies {
+		review, err := admission.DecodeReview(b, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := admission.ToRequest(review.Request, host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, old := req.Object.Data[validate.ConfigKey], req.OldObject.Data[validate.ConfigKey]
+		if i%2 == 0 {
+			if seen[text] {
+				t.Errorf("review %d writes a text written before", i)
+			}
+			seen[text] = true
+			if i > 0 && old != mutatedText {
+				t.Errorf("review %d: the old object is not the previous write as stored", i)
+			}
+			d, err := ev.Decide(context.Background(), req)
+			if err != nil || !d.Allowed {
+				t.Fatalf("review %d: %v %+v", i, err, d.Denials)
+			}
+			mutatedText, storedText = text, old
+			if d.Document != nil {
+				mutatedText = string(d.Document)
+			}
+			continue
+		}
+		if text != mutatedText || old != storedText {
+			t.Errorf("review %d is not the validating review of the write before it (ksguard's mutation of its text, the same old object)", i)
+		}
 	}
 }

@@ -59,6 +59,12 @@ func document(secret string, n int) string {
 	return strings.NewReplacer("JWT_SECRET", secret, "MAX_AGE", maxAge, "TIMEOUT", fmt.Sprint(600+n)).Replace(memberDoc)
 }
 
+// mutated is write n's document as a guard stores it: accessTokenMaxAge
+// at 0s, every other byte as written (the in-place edit).
+func mutated(secret string, n int) string {
+	return strings.Replace(document(secret, n), "accessTokenMaxAge: 2h", "accessTokenMaxAge: 0s", 1)
+}
+
 // write updates the guarded ConfigMap with write n's document and returns
 // how long the API server took to answer.
 func (r *runner) write(ctx context.Context) (time.Duration, error) {
