@@ -18,6 +18,8 @@ type config struct {
 	opa         string        // opa binary; "" or missing: OPA is left out
 	sample      time.Duration // how often open connections are sampled
 	hostSecret  string        // the host's jwtSecret, random; never printed
+	profileDir  string        // where ksguard's CPU and heap profiles go; "": no profiling
+	profileFor  time.Duration // how long the CPU profile runs
 }
 
 func defaultConfig() config {
@@ -25,7 +27,7 @@ func defaultConfig() config {
 	if opa == "" {
 		opa = filepath.Join("bin", "tools", "opa")
 	}
-	return config{rounds: 20, writes: 25, warmup: 3, direct: 2000, concurrency: 4, opa: opa, sample: 20 * time.Millisecond, hostSecret: rand.Text()}
+	return config{rounds: 20, writes: 25, warmup: 3, direct: 2000, concurrency: 4, opa: opa, sample: 20 * time.Millisecond, hostSecret: rand.Text(), profileFor: 10 * time.Second}
 }
 
 func (c *config) register(fs *flag.FlagSet) {
@@ -34,5 +36,7 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.warmup, "warmup", c.warmup, "unmeasured writes per round once the contender answers")
 	fs.IntVar(&c.direct, "direct", c.direct, "AdmissionReviews per contender in direct mode (0 skips it)")
 	fs.IntVar(&c.concurrency, "concurrency", c.concurrency, "parallel senders in direct mode")
+	fs.StringVar(&c.profileDir, "profile", c.profileDir, "after the tables, profile ksguard serve under writes through the API server and write ksguard-cpu.pprof and ksguard-heap.pprof to this directory (go tool pprof reads them)")
+	fs.DurationVar(&c.profileFor, "profile-for", c.profileFor, "how long the CPU profile of -profile runs")
 	fs.StringVar(&c.opa, "opa", c.opa, "opa binary (`make bench-load` builds one into bin/tools); left out when missing (default $OPA, else bin/tools/opa)")
 }

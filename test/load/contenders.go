@@ -41,7 +41,12 @@ func (r *runner) contenders() []contender {
 // startKsguard runs the real `ksguard serve`, reading the host's jwtSecret
 // from its Secret as the chart configures it.
 func (r *runner) startKsguard(ctx context.Context) (*server, error) {
-	k, err := r.cluster.StartKsguard(ctx, r.bin, nil, "--host-secret", guardedNS+"/"+hostSecretName)
+	return r.startKsguardWith(ctx)
+}
+
+// startKsguardWith is startKsguard with more flags.
+func (r *runner) startKsguardWith(ctx context.Context, flags ...string) (*server, error) {
+	k, err := r.cluster.StartKsguard(ctx, r.bin, nil, append([]string{"--host-secret", guardedNS + "/" + hostSecretName}, flags...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/google/pprof/profile"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ksguard/ksguard/internal/admission"
@@ -25,11 +28,25 @@ func TestMain(m *testing.M) {
 func TestSmoke(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.rounds, cfg.writes, cfg.warmup, cfg.direct, cfg.concurrency = 1, 4, 1, 20, 2
+	cfg.profileDir, cfg.profileFor = t.TempDir(), time.Second
 	var out bytes.Buffer
 	if err := run(context.Background(), cfg, &out); err != nil {
 		t.Fatal(err)
 	}
 	t.Log("\n" + out.String())
+	for _, name := range []string{"ksguard-cpu.pprof", "ksguard-heap.pprof"} {
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open(filepath.Join(cfg.profileDir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			p, err := profile.Parse(f)
+			if err != nil || len(p.Sample) == 0 && strings.HasSuffix(name, "heap.pprof") {
+				t.Errorf("not a profile with samples: %v", err)
+			}
+		})
+	}
 	for _, want := range []string{"| no webhook |", "| no-op webhook |", "| ksguard serve |", "reviews/s"} {
 		t.Run(strings.Trim(want, "| "), func(t *testing.T) {
 			if !strings.Contains(out.String(), want) {

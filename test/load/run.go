@@ -85,15 +85,17 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 	}
 	fmt.Fprintf(out, "Through the API server: %d rounds × %d writes per contender (+%d warm-up), interleaved\n\n", cfg.rounds, cfg.writes, cfg.warmup)
 	printRounds(out, contenders, results)
-	if cfg.direct == 0 {
-		return nil
+	if cfg.direct > 0 {
+		direct, err := r.directAll(ctx, contenders)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\nDirect: %d AdmissionReviews per contender (mutate and validate alternating), %d at a time, over TLS\n\n", cfg.direct, cfg.concurrency)
+		printDirect(out, contenders, direct)
 	}
-	direct, err := r.directAll(ctx, contenders)
-	if err != nil {
-		return err
+	if cfg.profileDir != "" {
+		return r.profile(ctx)
 	}
-	fmt.Fprintf(out, "\nDirect: %d AdmissionReviews per contender (mutate and validate alternating), %d at a time, over TLS\n\n", cfg.direct, cfg.concurrency)
-	printDirect(out, contenders, direct)
 	return nil
 }
 
