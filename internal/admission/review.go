@@ -24,15 +24,17 @@ const (
 // webhook server is lenient, so a newer API server's fields do not break it.
 func DecodeReview(b []byte, strict bool) (*admissionv1.AdmissionReview, error) {
 	review := &admissionv1.AdmissionReview{}
-	dec := json.NewDecoder(bytes.NewReader(b))
 	if strict {
+		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
-	}
-	if err := dec.Decode(review); err != nil {
+		if err := dec.Decode(review); err != nil {
+			return nil, fmt.Errorf("decoding the AdmissionReview: %w", err)
+		}
+		if dec.More() {
+			return nil, errors.New("decoding the AdmissionReview: trailing data after the JSON object")
+		}
+	} else if err := json.Unmarshal(b, review); err != nil { // reads b in place (a Decoder copies it), and refuses trailing data too
 		return nil, fmt.Errorf("decoding the AdmissionReview: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("decoding the AdmissionReview: trailing data after the JSON object")
 	}
 	if (review.APIVersion != "" || review.Kind != "") && (review.APIVersion != APIVersion || review.Kind != Kind) {
 		return nil, fmt.Errorf("expected apiVersion %s, kind %s, got %q, %q: list only v1 in the webhook configuration's admissionReviewVersions", APIVersion, Kind, review.APIVersion, review.Kind)

@@ -3,7 +3,6 @@ package validate
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"hash"
 	"sync"
 )
 
@@ -56,24 +55,30 @@ func (c *recent[V]) put(key digest, v V) {
 }
 
 // keyWriter builds a digest from fields, each length-prefixed so that no two
-// different sequences of fields write the same bytes.
-type keyWriter struct{ h hash.Hash }
+// different sequences of fields write the same bytes. The fields are
+// gathered in a pooled buffer and hashed once.
+type keyWriter struct{ buf *[]byte }
 
-func newKeyWriter() keyWriter { return keyWriter{h: sha256.New()} }
+var keyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+func newKeyWriter() keyWriter { return keyWriter{buf: keyBuffers.Get().(*[]byte)} }
 
 func (w keyWriter) str(s string) {
-	var n [binary.MaxVarintLen64]byte
-	w.h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
-	w.h.Write([]byte(s))
+	*w.buf = binary.AppendUvarint(*w.buf, uint64(len(s)))
+	*w.buf = append(*w.buf, s...)
 }
 
 func (w keyWriter) bytes(b []byte) {
-	var n [binary.MaxVarintLen64]byte
-	w.h.Write(n[:binary.PutUvarint(n[:], uint64(len(b)))])
-	w.h.Write(b)
+	*w.buf = binary.AppendUvarint(*w.buf, uint64(len(b)))
+	*w.buf = append(*w.buf, b...)
 }
 
-func (w keyWriter) sum() (d digest) {
-	w.h.Sum(d[:0])
+// sum returns the digest and gives the buffer back; w is not used after.
+func (w keyWriter) sum() digest {
+	d := digest(sha256.Sum256(*w.buf))
+	if cap(*w.buf) <= 2*maxCachedText { // large buffers are left to the GC
+		*w.buf = (*w.buf)[:0]
+		keyBuffers.Put(w.buf)
+	}
 	return d
 }

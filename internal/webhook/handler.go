@@ -58,10 +58,12 @@ func (e *httpError) Error() string { return e.Message }
 // ServeHTTP answers one AdmissionReview.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	log := h.Log.WithValues("webhook", string(h.Webhook))
+	// The values every line carries go with each call: a logger made with
+	// WithValues per request encodes them into a new core every time.
+	kv := []any{"webhook", string(h.Webhook)}
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error(fmt.Errorf("panic: %v", p), "handler panicked; answering 500", "result", metrics.ResultError, "stack", string(debug.Stack()))
+			h.Log.Error(fmt.Errorf("panic: %v", p), "handler panicked; answering 500", append(kv, "result", metrics.ResultError, "stack", string(debug.Stack()))...)
 			metrics.Decisions.WithLabelValues(string(h.Webhook), metrics.ResultError).Inc()
 			http.Error(w, "ksguard: internal error while judging the request; see ksguard's log", http.StatusInternalServerError)
 		}
@@ -73,7 +75,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !errors.As(err, &he) {
 			he = &httpError{Code: http.StatusBadRequest, Message: err.Error()}
 		}
-		log.Info("bad request", "result", metrics.ResultError, "code", he.Code, "error", he.Message, "remote", r.RemoteAddr)
+		h.Log.Info("bad request", append(kv, "result", metrics.ResultError, "code", he.Code, "error", he.Message, "remote", r.RemoteAddr)...)
 		metrics.Decisions.WithLabelValues(string(h.Webhook), metrics.ResultError).Inc()
 		http.Error(w, "ksguard: "+he.Message, he.Code)
 		return
@@ -83,10 +85,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// point of a graceful shutdown.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), DecisionTimeout)
 	defer cancel()
-	resp, result := h.respond(ctx, review.Request, log)
+	resp, result := h.respond(ctx, review.Request, kv)
 	out, err := json.Marshal(admission.ReviewOf(resp))
 	if err != nil { // cannot happen with these types; answer rather than guess
-		log.Error(err, "encoding the response")
+		h.Log.Error(err, "encoding the response", kv...)
 		http.Error(w, "ksguard: encoding the response failed", http.StatusInternalServerError)
 		return
 	}
@@ -96,29 +98,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// respond judges one request and logs the decision. It returns the response
-// and the result for the metrics.
-func (h *Handler) respond(ctx context.Context, ar *admissionv1.AdmissionRequest, log logr.Logger) (*admissionv1.AdmissionResponse, string) {
-	log = log.WithValues("uid", ar.UID, "operation", ar.Operation, "namespace", ar.Namespace, "name", ar.Name,
+// respond judges one request and logs the decision (with kv, the values
+// every line of the request carries). It returns the response and the
+// result for the metrics.
+func (h *Handler) respond(ctx context.Context, ar *admissionv1.AdmissionRequest, kv []any) (*admissionv1.AdmissionResponse, string) {
+	kv = append(kv, "uid", ar.UID, "operation", ar.Operation, "namespace", ar.Namespace, "name", ar.Name,
 		"user", ar.UserInfo.Username, "dryRun", ar.DryRun != nil && *ar.DryRun)
 	req, err := admission.ToRequest(ar, h.Host())
 	if err != nil {
-		log.Info("decision", "result", metrics.ResultError, "error", err.Error())
+		h.Log.Info("decision", append(kv, "result", metrics.ResultError, "error", err.Error())...)
 		return admission.ErrorResponse(ar.UID, http.StatusBadRequest, "cannot judge this request: "+err.Error()), metrics.ResultError
 	}
 	d, err := h.Decider.Decide(ctx, req)
 	if err != nil {
-		log.Error(err, "decision failed; the write is refused", "result", metrics.ResultError)
+		h.Log.Error(err, "decision failed; the write is refused", append(kv, "result", metrics.ResultError)...)
 		return admission.ErrorResponse(ar.UID, http.StatusInternalServerError,
 			"the policy failed, so the write is refused: "+err.Error()+" (reproduce it with `ksguard eval`, then fix the policy)"), metrics.ResultError
 	}
 	resp, err := admission.Response(ar.UID, h.Webhook, d)
 	if err != nil {
-		log.Error(err, "building the response; the write is refused", "result", metrics.ResultError)
+		h.Log.Error(err, "building the response; the write is refused", append(kv, "result", metrics.ResultError)...)
 		return admission.ErrorResponse(ar.UID, http.StatusInternalServerError, err.Error()), metrics.ResultError
 	}
 	result := resultOf(resp, d)
-	kv := []any{"result", result}
+	kv = append(kv, "result", result)
 	if resp.Result != nil && resp.Result.Message != "" {
 		kv = append(kv, "message", resp.Result.Message)
 	}
@@ -132,7 +135,7 @@ func (h *Handler) respond(ctx context.Context, ar *admissionv1.AdmissionRequest,
 		}
 		kv = append(kv, "edited", paths)
 	}
-	log.Info("decision", kv...)
+	h.Log.Info("decision", kv...)
 	return resp, result
 }
 
@@ -160,7 +163,7 @@ func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionR
 	if r.Body == nil {
 		return nil, &httpError{Code: http.StatusBadRequest, Message: "the request has no body: send an AdmissionReview"}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, MaxRequestBytes), r.ContentLength)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -172,4 +175,27 @@ func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionR
 		return nil, errors.New("the request body is empty: send an AdmissionReview")
 	}
 	return admission.DecodeReview(body, false)
+}
+
+// readBody reads r whole, in one allocation when the request says its
+// length (as the API server does) and that length is within the bound.
+func readBody(r io.Reader, length int64) ([]byte, error) {
+	if length <= 0 || length > MaxRequestBytes {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, length+1) // +1: the read that finds the end does not grow it
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) { // longer than it said: read the rest the usual way
+			rest, err := io.ReadAll(r)
+			return append(b, rest...), err
+		}
+	}
 }

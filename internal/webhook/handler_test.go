@@ -180,3 +180,24 @@ func TestHandler(t *testing.T) {
 		})
 	}
 }
+
+func TestReadBody(t *testing.T) {
+	body := strings.Repeat("x", 5000)
+	for _, tc := range []struct {
+		name   string
+		length int64
+	}{
+		{"length given", 5000},
+		{"length unknown", -1},
+		{"length said shorter than the body", 100},
+		{"length said longer than the body", 9000},
+		{"length over the bound", MaxRequestBytes + 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := readBody(strings.NewReader(body), tc.length)
+			if err != nil || string(got) != body {
+				t.Errorf("read %d bytes, %v; want the whole body", len(got), err)
+			}
+		})
+	}
+}
