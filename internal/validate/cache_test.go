@@ -3,9 +3,11 @@ package validate
 import (
 	"context"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ksguard/ksguard/policies"
 )
@@ -169,4 +171,56 @@ func TestDecisionCache(t *testing.T) {
 		}
 		wg.Wait()
 	})
+}
+
+// TestPrepare: after a mutation, the validating webhook's request (the
+// object with the edited document) is decided in the background and kept,
+// and the kept decision is the one an Evaluator that prepared nothing makes.
+func TestPrepare(t *testing.T) {
+	ctx := context.Background()
+	ev := newTestEvaluator(t)
+	good := "authentication:\n  jwtSecret: \"" + hostSecret + "\"\n  oauthOptions:\n    accessTokenMaxAge: 2h # edited\n"
+	req := updateRequest(good, hostSecret)
+	req.OldObject.Data[ConfigKey] = strings.Replace(good, "2h", "0s", 1) + "# before\n"
+	d, err := ev.Decide(ctx, req)
+	if err != nil || !d.Allowed || d.Document == nil {
+		t.Fatalf("mutating decision: %v %+v", err, d)
+	}
+	next, ok := AsMutated(req, d)
+	if !ok || next.Object.Data[ConfigKey] != string(d.Document) || req.Object.Data[ConfigKey] != good {
+		t.Fatalf("AsMutated: %v %q (and the request it came from must not change)", ok, next.Object.Data[ConfigKey])
+	}
+	ev.Prepare(req, d)
+	obj, old := ev.objects(next)
+	key, cacheable := ev.decisionKey(ev.Policy(), next, obj, old)
+	if !cacheable {
+		t.Fatal("the validating request is not cacheable")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, hit := ev.decisions.get(key); hit {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the validating decision was not prepared")
+		}
+		runtime.Gosched()
+	}
+	got, err := ev.Decide(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := newTestEvaluator(t).Decide(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Allowed != want.Allowed || !reflect.DeepEqual(got.Denials, want.Denials) || !reflect.DeepEqual(got.Patch, want.Patch) || len(got.Patch) != 0 {
+		t.Errorf("prepared %+v, made afresh %+v", got, want)
+	}
+	if _, ok := AsMutated(req, Decision{Allowed: true}); ok {
+		t.Error("a decision without an edit has a mutated request")
+	}
+	if _, ok := AsMutated(req, Decision{Allowed: false, Document: d.Document}); ok {
+		t.Error("a refused request has a mutated request")
+	}
 }

@@ -53,6 +53,7 @@ type Evaluator struct {
 
 	views     recent[*objectView] // see cache.go
 	decisions recent[Decision]
+	flights   flights // decisions being made, by key
 }
 
 // NewEvaluator returns an Evaluator for policy with opts; fp fingerprints the
@@ -84,11 +85,36 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 	p := e.policy.Load()
 	obj, old := e.objects(req)
 	key, cacheable := e.decisionKey(p, req, obj, old)
-	if cacheable {
+	if !cacheable {
+		return e.decide(ctx, p, req, obj, old)
+	}
+	for {
 		if d, hit := e.decisions.get(key); hit {
 			return d.clone(), nil
 		}
+		done, leader := e.flights.join(key)
+		if leader {
+			break
+		}
+		select { // the same decision is being made (see Prepare): wait for it
+		case <-done:
+		case <-ctx.Done():
+			return Decision{}, ctx.Err()
+		}
+		if _, hit := e.decisions.get(key); !hit { // it failed: make it here
+			return e.decide(ctx, p, req, obj, old)
+		}
 	}
+	defer e.flights.land(key)
+	d, err := e.decide(ctx, p, req, obj, old)
+	if err == nil {
+		e.decisions.put(key, d.clone())
+	}
+	return d, err
+}
+
+// decide makes the decision on req with p.
+func (e *Evaluator) decide(ctx context.Context, p *Policy, req Request, obj, old *objectView) (Decision, error) {
 	input, secrets := e.input(req, obj, old)
 	d := Decision{Denials: []string{}, Warnings: []string{}, Edits: []Edit{}, Patch: []PatchOperation{}, secrets: secrets}
 	r, err := p.eval(ctx, input)
@@ -110,9 +136,6 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 		d.Waived, d.Denials = d.Denials, []string{}
 	}
 	d.Allowed = len(d.Denials) == 0
-	if cacheable {
-		e.decisions.put(key, d.clone())
-	}
 	return d, nil
 }
 

@@ -32,6 +32,13 @@ type Decider interface {
 	Decide(ctx context.Context, req validate.Request) (validate.Decision, error)
 }
 
+// preparer is a Decider that can make, in the background, the decision the
+// validating webhook will be asked for after a mutation
+// (validate.Evaluator.Prepare).
+type preparer interface {
+	Prepare(req validate.Request, d validate.Decision)
+}
+
 // Handler serves one webhook (mutate or validate).
 type Handler struct {
 	// Webhook is admission.Mutating or admission.Validating.
@@ -119,6 +126,9 @@ func (h *Handler) respond(ctx context.Context, ar *admissionv1.AdmissionRequest,
 	if err != nil {
 		h.Log.Error(err, "building the response; the write is refused", append(kv, "result", metrics.ResultError)...)
 		return admission.ErrorResponse(ar.UID, http.StatusInternalServerError, err.Error()), metrics.ResultError
+	}
+	if p, ok := h.Decider.(preparer); ok && h.Webhook == admission.Mutating && len(resp.Patch) > 0 {
+		p.Prepare(req, d) // the API server sends the mutated object to the validating webhook next
 	}
 	result := resultOf(resp, d)
 	kv = append(kv, "result", result)
