@@ -268,7 +268,7 @@ func serve(ctx context.Context, f *serveFlags, log, decisions logr.Logger) error
 		Reader: mgr.GetAPIReader(),
 		Events: mgr.GetEventRecorder("ksguard"),
 		Auditor: &restart.Auditor{
-			Evaluator: ev, Fingerprints: fp, Host: host.HostSecret,
+			Evaluator: ev, Host: host.HostSecret,
 			Client: mgr.GetClient(), Remediate: f.remediate, Log: log.WithName("audit"),
 		},
 		Guarded:     types.NamespacedName{Namespace: opts.GuardedNamespace, Name: opts.GuardedName},

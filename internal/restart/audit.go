@@ -30,8 +30,6 @@ type Auditor struct {
 	// Evaluator holds the policies (shared with the webhooks, so reloads
 	// apply to both).
 	Evaluator *validate.Evaluator
-	// Fingerprints fingerprints secrets (the Evaluator's).
-	Fingerprints *validate.Fingerprinter
 	// Host returns the host's jwtSecret.
 	Host func() validate.HostSecret
 	// Client writes the remediation.
