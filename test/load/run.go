@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -93,6 +94,12 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 		fmt.Fprintf(out, "\nDirect: %d AdmissionReviews per contender (mutate and validate alternating), %d at a time, over TLS\n\n", cfg.direct, cfg.concurrency)
 		printDirect(out, contenders, direct)
 	}
+	times, err := r.startup(ctx)
+	if err != nil {
+		return fmt.Errorf("timing the startup: %w", err)
+	}
+	fmt.Fprintf(out, "\nksguard serve, start to ready (/readyz, polled every 2 ms), %d starts: median %s, slowest %s\n",
+		len(times), times[len(times)/2].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
 	if cfg.profileDir != "" {
 		return r.profile(ctx)
 	}
