@@ -50,6 +50,15 @@ var (
 		Buckets: []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1},
 	}, []string{"webhook"})
 
+	// DecisionSources counts admission decisions by webhook and how they
+	// were had: made, hit (kept from an equal request), joined (waited for
+	// while made for an equal request, such as the validating request a
+	// mutation prepares).
+	DecisionSources = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ksguard_decision_sources_total",
+		Help: "Admission decisions by webhook (mutate, validate) and how they were had: made, hit (kept from an equal request), joined (waited for while made for an equal request, such as the validating request prepared after a mutation).",
+	}, []string{"webhook", "source"})
+
 	// PolicyReloads counts reloads of --policy-dir by result.
 	PolicyReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ksguard_policy_reloads_total",
@@ -126,10 +135,13 @@ func SetConfigHash(hash string) {
 }
 
 func init() {
-	crmetrics.Registry.MustRegister(Decisions, DecisionDuration, PolicyReloads, HostSecretAvailable, Restarts, ConfigInfo, Drift)
+	crmetrics.Registry.MustRegister(Decisions, DecisionSources, DecisionDuration, PolicyReloads, HostSecretAvailable, Restarts, ConfigInfo, Drift)
 	for _, w := range []string{"mutate", "validate"} {
 		for _, r := range []string{ResultAllowed, ResultMutated, ResultDenied, ResultWarned, ResultError} {
 			Decisions.WithLabelValues(w, r)
+		}
+		for _, src := range []string{"made", "hit", "joined"} {
+			DecisionSources.WithLabelValues(w, src)
 		}
 	}
 	PolicyReloads.WithLabelValues(ReloadSuccess)

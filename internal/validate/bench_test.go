@@ -47,7 +47,11 @@ func benchmarkDecide(b *testing.B, doc string) {
 }
 
 // BenchmarkDecideTypical is one decision on a typical member document (the
-// ks-installer v3.4.1 render, about 1.2 KiB): allowed, nothing to edit.
+// ks-installer v3.4.1 render, about 1.2 KiB): allowed, nothing to edit. The
+// same request every time: since the Evaluator keeps its recent decisions,
+// this is a cache hit (a re-sent write, ks-installer re-applying an
+// unchanged config, the validating webhook after a mutation that changed
+// nothing); BenchmarkDecideTypicalMiss is a new text.
 func BenchmarkDecideTypical(b *testing.B) {
 	benchmarkDecide(b, readTestdataOnce("documents/v3.4.1-member-rendered.yaml"))
 }
@@ -121,4 +125,28 @@ func BenchmarkWriteTypical(b *testing.B) {
 // edit: the mutation edits, the validation finds nothing left to do.
 func BenchmarkWriteTypicalEdit(b *testing.B) {
 	benchmarkWrite(b, readTestdataOnce("documents/v3.4.1-host-rendered.yaml"))
+}
+
+// BenchmarkDecideTypicalMiss is one decision on a new text of the typical
+// member document (a comment differs each time), whose old object is the
+// text before it (kept from the decision before, as the API server's old
+// object is the previous stored write): the view of the new text and the
+// decision are made, nothing is edited.
+func BenchmarkDecideTypicalMiss(b *testing.B) {
+	ev := newTestEvaluator(b)
+	doc := readTestdataOnce("documents/v3.4.1-member-rendered.yaml")
+	ctx := context.Background()
+	b.ReportAllocs()
+	prev := guardedConfigMap(doc)
+	n := 0
+	for b.Loop() {
+		n++
+		req := updateRequest(doc+"# write "+strconv.Itoa(n)+"\n", hostSecret)
+		req.OldObject = prev
+		d, err := ev.Decide(ctx, req)
+		if err != nil || !d.Allowed || d.Document != nil {
+			b.Fatalf("decision: %v %+v", err, d.Denials)
+		}
+		prev = req.Object
+	}
 }

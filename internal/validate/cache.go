@@ -159,8 +159,9 @@ func (d Decision) clone() Decision {
 // flights are the decisions being made, so that a request for a decision
 // already under way waits for it instead of making it again.
 type flights struct {
-	mu sync.Mutex
-	m  map[digest]chan struct{}
+	mu     sync.Mutex
+	m      map[digest]chan struct{}
+	onWait func() // tests: called when a request starts waiting
 }
 
 // join returns the channel that closes when the decision for key is made;
@@ -169,6 +170,9 @@ func (f *flights) join(key digest) (done <-chan struct{}, leader bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if ch, ok := f.m[key]; ok {
+		if f.onWait != nil {
+			f.onWait()
+		}
 		return ch, false
 	}
 	if f.m == nil {

@@ -118,6 +118,9 @@ func TestDecisionCache(t *testing.T) {
 		if err != nil || len(first.Patch) != 1 {
 			t.Fatalf("first decision: %v %+v", err, first)
 		}
+		if first.Source() != SourceMade {
+			t.Errorf("the first decision's source is %q, want %q", first.Source(), SourceMade)
+		}
 		first.Warnings[0] = "changed by the caller"
 		first.Document[0] = '#'
 		obj, old := ev.objects(req)
@@ -131,6 +134,9 @@ func TestDecisionCache(t *testing.T) {
 		again, err := ev.Decide(ctx, req)
 		if err != nil || strings.Contains(again.Warnings[0], "changed by the caller") || again.Document[0] == '#' {
 			t.Errorf("the kept decision changed with its caller's copy: %v %+v", err, again)
+		}
+		if again.Source() != SourceCache {
+			t.Errorf("the repeated decision's source is %q, want %q", again.Source(), SourceCache)
 		}
 		if !again.HoldsSecret("x" + hostSecret + "x") {
 			t.Errorf("a decision from the cache lost the secrets it must redact")
@@ -207,8 +213,8 @@ func TestPrepare(t *testing.T) {
 		runtime.Gosched()
 	}
 	got, err := ev.Decide(ctx, next)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || got.Source() != SourceCache {
+		t.Fatalf("the validating decision after Prepare: %v, source %q", err, got.Source())
 	}
 	want, err := newTestEvaluator(t).Decide(ctx, next)
 	if err != nil {
@@ -222,5 +228,53 @@ func TestPrepare(t *testing.T) {
 	}
 	if _, ok := AsMutated(req, Decision{Allowed: false, Document: d.Document}); ok {
 		t.Error("a refused request has a mutated request")
+	}
+}
+
+// TestFlights: a request for a decision that is being made waits for it and
+// answers with it (SourceJoined), and one whose maker failed makes it
+// itself.
+func TestFlights(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		makerFails bool
+		want       string
+	}{
+		{"the maker succeeds", false, SourceJoined},
+		{"the maker fails", true, SourceMade},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := newTestEvaluator(t)
+			req := updateRequest("authentication:\n  jwtSecret: \""+hostSecret+"\"\n  oauthOptions:\n    accessTokenMaxAge: 2h\n", hostSecret)
+			obj, old := ev.objects(req)
+			key, _ := ev.decisionKey(ev.Policy(), req, obj, old)
+			if _, leader := ev.flights.join(key); !leader { // this test makes the decision, as Prepare would
+				t.Fatal("a first request did not lead")
+			}
+			waiting := make(chan struct{})
+			ev.flights.onWait = func() { close(waiting) }
+			result := make(chan Decision)
+			go func() {
+				d, err := ev.Decide(ctx, req)
+				if err != nil {
+					t.Error(err)
+				}
+				result <- d
+			}()
+			<-waiting
+			if !tc.makerFails {
+				d, err := ev.decide(ctx, ev.Policy(), req, obj, old)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ev.decisions.put(key, d.clone())
+			}
+			ev.flights.land(key)
+			got := <-result
+			if got.Source() != tc.want || !got.Allowed || len(got.Patch) != 1 {
+				t.Errorf("source %q, want %q; decision %+v", got.Source(), tc.want, got)
+			}
+		})
 	}
 }

@@ -28,7 +28,24 @@ type Decision struct {
 	Waived []string `json:"-"`
 
 	secrets []string // secret values seen while deciding, for HoldsSecret
+	source  string   // how the decision was had: SourceMade, SourceCache or SourceJoined
 }
+
+// How a decision was had (Decision.Source).
+const (
+	// SourceMade is a decision made for the request.
+	SourceMade = "made"
+	// SourceCache is a decision the Evaluator had kept from a request that
+	// differs in nothing the decision depends on.
+	SourceCache = "hit"
+	// SourceJoined is a decision the request waited for while it was made
+	// for an equal request (such as the one Prepare made after a mutation).
+	SourceJoined = "joined"
+)
+
+// Source says how the decision was had: SourceMade, SourceCache or
+// SourceJoined.
+func (d *Decision) Source() string { return d.source }
 
 // PatchOperation is one RFC 6902 operation.
 type PatchOperation struct {
@@ -88,9 +105,12 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 	if !cacheable {
 		return e.decide(ctx, p, req, obj, old)
 	}
+	source := SourceCache
 	for {
 		if d, hit := e.decisions.get(key); hit {
-			return d.clone(), nil
+			d = d.clone()
+			d.source = source
+			return d, nil
 		}
 		done, leader := e.flights.join(key)
 		if leader {
@@ -104,6 +124,7 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 		if _, hit := e.decisions.get(key); !hit { // it failed: make it here
 			return e.decide(ctx, p, req, obj, old)
 		}
+		source = SourceJoined
 	}
 	defer e.flights.land(key)
 	d, err := e.decide(ctx, p, req, obj, old)
@@ -116,7 +137,7 @@ func (e *Evaluator) Decide(ctx context.Context, req Request) (Decision, error) {
 // decide makes the decision on req with p.
 func (e *Evaluator) decide(ctx context.Context, p *Policy, req Request, obj, old *objectView) (Decision, error) {
 	input, secrets := e.input(req, obj, old)
-	d := Decision{Denials: []string{}, Warnings: []string{}, Edits: []Edit{}, Patch: []PatchOperation{}, secrets: secrets}
+	d := Decision{Denials: []string{}, Warnings: []string{}, Edits: []Edit{}, Patch: []PatchOperation{}, secrets: secrets, source: SourceMade}
 	r, err := p.eval(ctx, input)
 	if err != nil {
 		return Decision{}, err // not kept: a failure is retried

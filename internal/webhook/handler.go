@@ -127,6 +127,9 @@ func (h *Handler) respond(ctx context.Context, ar *admissionv1.AdmissionRequest,
 		h.Log.Error(err, "building the response; the write is refused", append(kv, "result", metrics.ResultError)...)
 		return admission.ErrorResponse(ar.UID, http.StatusInternalServerError, err.Error()), metrics.ResultError
 	}
+	if src := d.Source(); src != "" {
+		metrics.DecisionSources.WithLabelValues(string(h.Webhook), src).Inc()
+	}
 	if p, ok := h.Decider.(preparer); ok && h.Webhook == admission.Mutating && len(resp.Patch) > 0 {
 		p.Prepare(req, d) // the API server sends the mutated object to the validating webhook next
 	}

@@ -34,8 +34,17 @@ func TestEnforce(t *testing.T) {
 
 	t.Run("member config is stored with accessTokenMaxAge 0s, the rest unchanged", func(t *testing.T) {
 		in := document(t, hostJWT, "2h")
+		validated := func(source string) float64 {
+			return metric(t, k, "ksguard_decision_sources_total", `webhook="validate"`, `source="`+source+`"`)
+		}
+		madeBefore, keptBefore := validated("made"), validated("hit")+validated("joined")
 		if err := put(c, in); err != nil {
 			t.Fatal(err)
+		}
+		// The validating webhook is sent the mutated object, whose decision
+		// ksguard prepared when it answered the mutation.
+		if made, kept := validated("made")-madeBefore, validated("hit")+validated("joined")-keptBefore; made != 0 || kept < 1 {
+			t.Errorf("the validating decisions of the write: %v made, %v from the prepared decision; want 0 and at least 1", made, kept)
 		}
 		got := getConfig(t, key)
 		want := strings.Replace(in, "accessTokenMaxAge: 2h   # keep", "accessTokenMaxAge: 0s   # keep", 1)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ksguard/ksguard/test/harness"
@@ -56,7 +57,7 @@ func (r *runner) profile(ctx context.Context) (err error) {
 				return err
 			}
 			fmt.Fprintf(r.out, "\nProfiles of ksguard serve over %d writes through the API server: %s, %s (go tool pprof -top -cum FILE)\n", writes, cpuFile, heapFile)
-			return nil
+			return r.printSources(s)
 		default:
 		}
 		if _, err := r.write(ctx); err != nil {
@@ -91,4 +92,25 @@ func fetchProfile(ctx context.Context, url, file string, timeout time.Duration) 
 		return fmt.Errorf("saving %s: %w", file, err)
 	}
 	return f.Close()
+}
+
+// printSources prints how ksguard had its decisions (made, hit, joined) by
+// webhook, from its metrics.
+func (r *runner) printSources(s *server) error {
+	resp, err := s.client().Get(s.metricsURL)
+	if err != nil {
+		return fmt.Errorf("scraping %s: %w", s.metricsURL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("scraping %s: %w", s.metricsURL, err)
+	}
+	fmt.Fprintln(r.out, "How its decisions were had (ksguard_decision_sources_total):")
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "ksguard_decision_sources_total{") {
+			fmt.Fprintln(r.out, "  "+line)
+		}
+	}
+	return nil
 }
