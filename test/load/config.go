@@ -3,8 +3,10 @@ package main
 import (
 	"crypto/rand"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -20,6 +22,24 @@ type config struct {
 	hostSecret  string        // the host's jwtSecret, random; never printed
 	profileDir  string        // where ksguard's CPU and heap profiles go; "": no profiling
 	profileFor  time.Duration // how long the CPU profile runs
+	compare     binaries      // other ksguard builds, each one more contender
+}
+
+// binaries is a repeatable flag of executable paths.
+type binaries []string
+
+func (b *binaries) String() string { return strings.Join(*b, ",") }
+
+func (b *binaries) Set(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return fmt.Errorf("-compare: %w (build it with: go build -o FILE ./cmd/webhook at the commit to compare)", err)
+	}
+	*b = append(*b, abs)
+	return nil
 }
 
 func defaultConfig() config {
@@ -38,5 +58,6 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.concurrency, "concurrency", c.concurrency, "parallel senders in direct mode")
 	fs.StringVar(&c.profileDir, "profile", c.profileDir, "after the tables, profile ksguard serve under writes through the API server and write ksguard-cpu.pprof and ksguard-heap.pprof to this directory (go tool pprof reads them)")
 	fs.DurationVar(&c.profileFor, "profile-for", c.profileFor, "how long the CPU profile of -profile runs")
+	fs.Var(&c.compare, "compare", "another ksguard binary (go build -o FILE ./cmd/webhook at another commit) to run as one more contender, named after the file; repeatable: before/after in one run")
 	fs.StringVar(&c.opa, "opa", c.opa, "opa binary (`make bench-load` builds one into bin/tools); left out when missing (default $OPA, else bin/tools/opa)")
 }

@@ -32,6 +32,11 @@ func (r *runner) contenders() []contender {
 		{name: "no-op webhook", start: r.startNoop},
 		{name: "ksguard serve", start: r.startKsguard},
 	}
+	for _, bin := range r.cfg.compare {
+		cs = append(cs, contender{name: "ksguard serve (" + filepath.Base(bin) + ")", start: func(ctx context.Context) (*server, error) {
+			return r.startKsguardBin(ctx, bin)
+		}})
+	}
 	if _, err := os.Stat(r.cfg.opa); err == nil {
 		cs = append(cs, contender{name: "opa run --server", start: r.startOPA})
 	}
@@ -46,7 +51,13 @@ func (r *runner) startKsguard(ctx context.Context) (*server, error) {
 
 // startKsguardWith is startKsguard with more flags.
 func (r *runner) startKsguardWith(ctx context.Context, flags ...string) (*server, error) {
-	k, err := r.cluster.StartKsguard(ctx, r.bin, nil, append([]string{"--host-secret", guardedNS + "/" + hostSecretName}, flags...)...)
+	return r.startKsguardBin(ctx, r.bin, flags...)
+}
+
+// startKsguardBin is startKsguardWith for the ksguard binary bin (another
+// build, for -compare).
+func (r *runner) startKsguardBin(ctx context.Context, bin string, flags ...string) (*server, error) {
+	k, err := r.cluster.StartKsguard(ctx, bin, nil, append([]string{"--host-secret", guardedNS + "/" + hostSecretName}, flags...)...)
 	if err != nil {
 		return nil, err
 	}
