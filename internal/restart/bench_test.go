@@ -11,7 +11,7 @@ import (
 	"k8s.io/client-go/tools/events"
 
 	"github.com/ksguard/ksguard/internal/validate"
-	"github.com/ksguard/ksguard/policies"
+	"github.com/ksguard/ksguard/internal/validate/validatetest"
 )
 
 // BenchmarkStoredChange is ksguard's own background work for one stored
@@ -21,15 +21,7 @@ import (
 // watch event's decoding by client-go comes on top (docs/BENCHMARKS.md).
 func BenchmarkStoredChange(b *testing.B) {
 	ctx := context.Background()
-	pol, err := validate.LoadPolicy(ctx, policies.FS)
-	if err != nil {
-		b.Fatal(err)
-	}
-	fp, err := validate.NewFingerprinter()
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev := validate.NewEvaluator(pol, validate.DefaultOptions(), fp)
+	ev := validatetest.NewEvaluator(b)
 	host := func() validate.HostSecret { return validate.HostSecret{Value: []byte(testSecret), Source: "test"} }
 	a := &Auditor{Evaluator: ev, Host: host, Log: logr.Discard()}
 	h, err := NewHasher([]byte("a-key-of-32-random-characters-00"))

@@ -1,7 +1,6 @@
 package restart
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -15,7 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/ksguard/ksguard/internal/validate"
-	"github.com/ksguard/ksguard/policies"
+	"github.com/ksguard/ksguard/internal/validate/validatetest"
 )
 
 const testSecret = "weak-jwt-secret"
@@ -164,15 +163,7 @@ func TestCompare(t *testing.T) {
 // TestRememberIsBounded: a config written many times leaves the controller
 // remembering at most maxRemembered hashes, the latest ones.
 func TestRememberIsBounded(t *testing.T) {
-	pol, err := validate.LoadPolicy(context.Background(), policies.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := validate.NewFingerprinter()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &Reconciler{Auditor: &Auditor{Evaluator: validate.NewEvaluator(pol, validate.DefaultOptions(), fp)}}
+	r := &Reconciler{Auditor: &Auditor{Evaluator: validatetest.NewEvaluator(t)}}
 	r.firstSeen, r.settings, r.reported, r.templates = map[string]time.Time{}, map[string]validate.Settings{}, map[string]bool{}, map[string]string{}
 	now := time.Now()
 	var last string

@@ -2,11 +2,11 @@ package webhook
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,47 +23,30 @@ import (
 
 	"github.com/ksguard/ksguard/internal/admission"
 	"github.com/ksguard/ksguard/internal/validate"
-	"github.com/ksguard/ksguard/policies"
+	"github.com/ksguard/ksguard/internal/validate/validatetest"
 )
 
-// benchDoc is a KubeSphere v3.4 member's kubesphere.yaml as ks-installer
-// renders it (test/load's workload).
-const benchDoc = `authentication:
-  authenticateRateLimiterMaxTries: 10
-  authenticateRateLimiterDuration: 10m0s
-  loginHistoryRetentionPeriod: 168h
-  maximumClockSkew: 10s
-  multipleLogin: True
-  kubectlImage: kubesphere/kubectl:v1.22.0
-  jwtSecret: "` + hostSecret + `"
-  oauthOptions:
-    accessTokenMaxAge: MAX_AGE   # keep this comment
-    clients:
-    - name: kubesphere
-      secret: kubesphere
-      redirectURIs:
-      - '*'
-network:
-  ippoolType: none
-multicluster:
-  clusterRole: member
-  enable: false
-monitoring:
-  endpoint: http://prometheus-operated.kubesphere-monitoring-system.svc:9090
-  enableGPUMonitoring: false
-terminal:
-  image: alpine:3.14
-  timeout: TIMEOUT
-`
+// benchDocFile is a KubeSphere v3.4.1 member's kubesphere.yaml as
+// ks-installer renders it (internal/validate's test document), and
+// benchHost the host jwtSecret it carries.
+const (
+	benchDocFile = "../validate/testdata/documents/v3.4.1-member-rendered.yaml"
+	benchHost    = "gfIwilcc0WjNGKJ5DLeksf2JKfcLgTZU"
+)
 
-// benchWriteDoc is write n's document, as test/load writes it: an even n
-// sets 2h (edited to 0s), an odd n is a harmless change.
-func benchWriteDoc(n int) string {
-	age := "0s"
+// benchWriteDoc is write n's document, as test/load writes them: an even n
+// sets 2h (edited to 0s), an odd n is a harmless change (the terminal
+// timeout).
+func benchWriteDoc(b *testing.B, doc string, n int) string {
+	age := "accessTokenMaxAge: 0"
 	if n%2 == 0 {
-		age = "2h"
+		age = "accessTokenMaxAge: 2h"
 	}
-	return strings.NewReplacer("MAX_AGE", age, "TIMEOUT", strconv.Itoa(600+n)).Replace(benchDoc)
+	out := strings.NewReplacer("accessTokenMaxAge: 0", age, "timeout: 600", "timeout: "+strconv.Itoa(600+n)).Replace(doc)
+	if out == doc || !strings.Contains(out, benchHost) {
+		b.Fatalf("%s is not the document the benchmark varies", benchDocFile)
+	}
+	return out
 }
 
 // benchReview encodes an UPDATE review of the guarded ConfigMap as the API
@@ -105,20 +88,18 @@ func benchReview(b *testing.B, uid string, doc, old string, rv int) []byte {
 // production JSON to io.Discard): the mutating webhook on a fresh text
 // whose old object is the previous stored write, then the validating
 // webhook on the mutated text. Writes alternate between a 2h document
-// (edited) and a harmless change, as test/load's.
+// (edited) and a harmless change, as test/load's, of internal/validate's
+// v3.4.1 member render.
 func BenchmarkServeWrite(b *testing.B) {
-	pol, err := validate.LoadPolicy(context.Background(), policies.FS)
+	raw, err := os.ReadFile(benchDocFile)
 	if err != nil {
 		b.Fatal(err)
 	}
-	fp, err := validate.NewFingerprinter()
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev := validate.NewEvaluator(pol, validate.DefaultOptions(), fp)
+	doc := string(raw)
+	ev := validatetest.NewEvaluator(b)
 	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 	log := zapr.NewLogger(zap.New(zapcore.NewCore(enc, zapcore.AddSync(io.Discard), zapcore.InfoLevel)))
-	host := func() validate.HostSecret { return validate.HostSecret{Value: []byte(hostSecret), Source: "secret"} }
+	host := func() validate.HostSecret { return validate.HostSecret{Value: []byte(benchHost), Source: "secret"} }
 	mutate := &Handler{Webhook: admission.Mutating, Decider: ev, Host: host, Log: log}
 	valid := &Handler{Webhook: admission.Validating, Decider: ev, Host: host, Log: log}
 	serve := func(h *Handler, body []byte) *admissionv1.AdmissionResponse {
@@ -132,16 +113,16 @@ func BenchmarkServeWrite(b *testing.B) {
 		}
 		return out.Response
 	}
-	stored := benchWriteDoc(1)
+	stored := benchWriteDoc(b, doc, 1)
 	b.ReportAllocs()
 	n := 1
 	for b.Loop() {
 		n++
 		b.StopTimer()
-		in := benchReview(b, strconv.Itoa(n), benchWriteDoc(n), stored, n)
+		in := benchReview(b, strconv.Itoa(n), benchWriteDoc(b, doc, n), stored, n)
 		b.StartTimer()
 		resp := serve(mutate, in)
-		text := benchWriteDoc(n)
+		text := benchWriteDoc(b, doc, n)
 		if len(resp.Patch) > 0 {
 			b.StopTimer()
 			var ops []validate.PatchOperation

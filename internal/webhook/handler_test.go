@@ -17,7 +17,7 @@ import (
 
 	"github.com/ksguard/ksguard/internal/admission"
 	"github.com/ksguard/ksguard/internal/validate"
-	"github.com/ksguard/ksguard/policies"
+	"github.com/ksguard/ksguard/internal/validate/validatetest"
 )
 
 const (
@@ -59,19 +59,11 @@ func reviewBody(t *testing.T, doc string) []byte {
 // newHandler returns a handler with the embedded policies and a log buffer.
 func newHandler(t *testing.T, w admission.Webhook) (*Handler, *bytes.Buffer) {
 	t.Helper()
-	pol, err := validate.LoadPolicy(context.Background(), policies.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := validate.NewFingerprinter()
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &bytes.Buffer{}
 	log := funcr.New(func(prefix, args string) { logs.WriteString(prefix + args + "\n") }, funcr.Options{})
 	return &Handler{
 		Webhook: w,
-		Decider: validate.NewEvaluator(pol, validate.DefaultOptions(), fp),
+		Decider: validatetest.NewEvaluator(t),
 		Host:    func() validate.HostSecret { return validate.HostSecret{Value: []byte(hostSecret), Source: "test"} },
 		Log:     log,
 	}, logs

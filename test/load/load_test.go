@@ -15,7 +15,7 @@ import (
 
 	"github.com/ksguard/ksguard/internal/admission"
 	"github.com/ksguard/ksguard/internal/validate"
-	"github.com/ksguard/ksguard/policies"
+	"github.com/ksguard/ksguard/internal/validate/validatetest"
 )
 
 func TestMain(m *testing.M) {
@@ -73,15 +73,7 @@ func TestDirectReviewsAreNewWrites(t *testing.T) {
 	if len(bodies) != 7 {
 		t.Fatalf("%d reviews, want 7", len(bodies))
 	}
-	pol, err := validate.LoadPolicy(context.Background(), policies.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := validate.NewFingerprinter()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev := validate.NewEvaluator(pol, validate.DefaultOptions(), fp)
+	ev := validatetest.NewEvaluator(t)
 	host := validate.HostSecret{Value: []byte(r.cfg.hostSecret), Source: "test"}
 	seen := map[string]bool{}
 	var mutatedText, storedText string
