@@ -23,6 +23,8 @@ type config struct {
 	profileDir  string        // where ksguard's CPU and heap profiles go; "": no profiling
 	profileFor  time.Duration // how long the CPU profile runs
 	compare     binaries      // other ksguard builds, each one more contender
+	starts      int           // times ksguard's startup is timed
+	idle        time.Duration // how long a started ksguard idles before its RSS is read
 }
 
 // binaries is a repeatable flag of executable paths.
@@ -47,7 +49,7 @@ func defaultConfig() config {
 	if opa == "" {
 		opa = filepath.Join("bin", "tools", "opa")
 	}
-	return config{rounds: 20, writes: 25, warmup: 3, direct: 2000, concurrency: 4, opa: opa, sample: 20 * time.Millisecond, hostSecret: rand.Text(), profileFor: 10 * time.Second}
+	return config{rounds: 20, writes: 25, warmup: 3, direct: 2000, concurrency: 4, opa: opa, sample: 20 * time.Millisecond, hostSecret: rand.Text(), profileFor: 10 * time.Second, starts: 5, idle: 2 * time.Second}
 }
 
 func (c *config) register(fs *flag.FlagSet) {
@@ -58,6 +60,8 @@ func (c *config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.concurrency, "concurrency", c.concurrency, "parallel senders in direct mode")
 	fs.StringVar(&c.profileDir, "profile", c.profileDir, "after the tables, profile ksguard serve under writes through the API server and write ksguard-cpu.pprof and ksguard-heap.pprof to this directory (go tool pprof reads them)")
 	fs.DurationVar(&c.profileFor, "profile-for", c.profileFor, "how long the CPU profile of -profile runs")
+	fs.IntVar(&c.starts, "starts", c.starts, "how many times ksguard serve's start to ready is timed")
+	fs.DurationVar(&c.idle, "idle", c.idle, "how long a started ksguard idles before its idle RSS is read")
 	fs.Var(&c.compare, "compare", "another ksguard binary (go build -o FILE ./cmd/webhook at another commit) to run as one more contender, named after the file; repeatable: before/after in one run")
 	fs.StringVar(&c.opa, "opa", c.opa, "opa binary (`make bench-load` builds one into bin/tools); left out when missing (default $OPA, else bin/tools/opa)")
 }

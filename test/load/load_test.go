@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 func TestSmoke(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.rounds, cfg.writes, cfg.warmup, cfg.direct, cfg.concurrency = 1, 4, 1, 20, 2
-	cfg.profileDir, cfg.profileFor = t.TempDir(), time.Second
+	cfg.profileDir, cfg.profileFor, cfg.starts, cfg.idle = t.TempDir(), time.Second, 2, 100*time.Millisecond
 	var out bytes.Buffer
 	if err := run(context.Background(), cfg, &out); err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func TestSmoke(t *testing.T) {
 			}
 		})
 	}
-	for _, want := range []string{"| no webhook |", "| no-op webhook |", "| ksguard serve |", "reviews/s", "start to ready", `ksguard_decision_sources_total{source="joined",webhook="validate"}`} {
+	for _, want := range []string{"| no webhook |", "| no-op webhook |", "| ksguard serve |", "reviews/s", "start to ready", "RSS idle", `ksguard_decision_sources_total{source="joined",webhook="validate"}`} {
 		t.Run(strings.Trim(want, "| "), func(t *testing.T) {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("the output has no %q", want)

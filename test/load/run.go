@@ -94,12 +94,13 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 		fmt.Fprintf(out, "\nDirect: %d AdmissionReviews per contender (mutate and validate alternating), %d at a time, over TLS\n\n", cfg.direct, cfg.concurrency)
 		printDirect(out, contenders, direct)
 	}
-	times, err := r.startup(ctx)
+	st, err := r.startup(ctx)
 	if err != nil {
 		return fmt.Errorf("timing the startup: %w", err)
 	}
-	fmt.Fprintf(out, "\nksguard serve, start to ready (/readyz, polled every 2 ms), %d starts: median %s, slowest %s\n",
-		len(times), times[len(times)/2].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond))
+	fmt.Fprintf(out, "\nksguard serve, start to ready (/readyz, polled every 2 ms), %d starts: median %s, slowest %s; RSS idle %s after ready: median %s, largest %s\n",
+		len(st.ready), st.ready[len(st.ready)/2].Round(time.Millisecond), st.ready[len(st.ready)-1].Round(time.Millisecond),
+		r.cfg.idle, mib(st.idle[len(st.idle)/2]), mib(st.idle[len(st.idle)-1]))
 	if cfg.profileDir != "" {
 		return r.profile(ctx)
 	}
