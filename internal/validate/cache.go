@@ -206,6 +206,7 @@ func (e *Evaluator) Prepare(req Request, d Decision) {
 		return
 	}
 	go func() {
+		defer func() { _ = recover() }() // the validating webhook's own call makes, and reports, what went wrong
 		ctx, cancel := context.WithTimeout(context.Background(), prepareTimeout)
 		defer cancel()
 		_, _ = e.Decide(ctx, next) // an error is made again, and reported, by the validating webhook's own call
