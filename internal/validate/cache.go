@@ -1,12 +1,9 @@
 package validate
 
 import (
-	"context"
 	"slices"
 	"sort"
 	"strconv"
-	"sync"
-	"time"
 )
 
 // The Evaluator keeps the last few views and decisions (recentSize each, in
@@ -154,77 +151,4 @@ func (d Decision) clone() Decision {
 	d.Waived = slices.Clone(d.Waived)
 	d.secrets = slices.Clone(d.secrets)
 	return d
-}
-
-// flights are the decisions being made, so that a request for a decision
-// already under way waits for it instead of making it again.
-type flights struct {
-	mu     sync.Mutex
-	m      map[digest]chan struct{}
-	onWait func() // tests: called when a request starts waiting
-}
-
-// join returns the channel that closes when the decision for key is made;
-// leader is true when the caller is to make it (and then call land).
-func (f *flights) join(key digest) (done <-chan struct{}, leader bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if ch, ok := f.m[key]; ok {
-		if f.onWait != nil {
-			f.onWait()
-		}
-		return ch, false
-	}
-	if f.m == nil {
-		f.m = map[digest]chan struct{}{}
-	}
-	ch := make(chan struct{})
-	f.m[key] = ch
-	return ch, true
-}
-
-// land ends the flight for key.
-func (f *flights) land(key digest) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	close(f.m[key])
-	delete(f.m, key)
-}
-
-// Prepare makes, in the background, the decision the validating webhook
-// will be asked for after the mutating webhook answered req with d: req
-// with d's document in place of its own (AsMutated). The API server sends
-// that request once every mutating webhook has answered; by then the
-// decision is usually made, and the validating webhook answers from the
-// cache (a request that arrives while it is being made waits for it
-// instead of making it twice). Only a decision that edited the document is
-// prepared: otherwise the validating webhook is sent what the mutating
-// webhook judged, a decision already kept.
-func (e *Evaluator) Prepare(req Request, d Decision) {
-	next, ok := AsMutated(req, d)
-	if !ok || len(d.Document) > maxCachedText { // a large document's decision is not kept
-		return
-	}
-	go func() {
-		defer func() { _ = recover() }() // the validating webhook's own call makes, and reports, what went wrong
-		ctx, cancel := context.WithTimeout(context.Background(), prepareTimeout)
-		defer cancel()
-		_, _ = e.Decide(ctx, next) // an error is made again, and reported, by the validating webhook's own call
-	}()
-}
-
-// prepareTimeout bounds a prepared decision.
-const prepareTimeout = 30 * time.Second
-
-// AsMutated returns req as the API server sends it to the validating
-// webhooks after the mutating webhook answered it with d: the object with
-// d's edited document. ok is false when d changed nothing or refused req.
-func AsMutated(req Request, d Decision) (Request, bool) {
-	if !d.Allowed || d.Document == nil || req.Object == nil {
-		return req, false
-	}
-	obj := req.Object.DeepCopy()
-	obj.Data[ConfigKey] = string(d.Document)
-	req.Object, req.UID = obj, ""
-	return req, true
 }

@@ -82,3 +82,38 @@ func (w keyWriter) sum() digest {
 	}
 	return d
 }
+
+// flights are the values being made, by key, so that a request for one
+// already under way waits for it instead of making it again.
+type flights struct {
+	mu     sync.Mutex
+	m      map[digest]chan struct{}
+	onWait func() // tests: called when a request starts waiting
+}
+
+// join returns the channel that closes when the value for key is made;
+// leader is true when the caller is to make it (and then call land).
+func (f *flights) join(key digest) (done <-chan struct{}, leader bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ch, ok := f.m[key]; ok {
+		if f.onWait != nil {
+			f.onWait()
+		}
+		return ch, false
+	}
+	if f.m == nil {
+		f.m = map[digest]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	f.m[key] = ch
+	return ch, true
+}
+
+// land ends the flight for key.
+func (f *flights) land(key digest) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	close(f.m[key])
+	delete(f.m, key)
+}
