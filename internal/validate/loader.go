@@ -96,7 +96,11 @@ func settingsAsKubeSphere(schema string, text []byte) loaderReading {
 		return r
 	}
 	flavor.insensitivise(config)
-	r.settings = flavor.allSettings(config)
+	if plain, ok := plainSettings(config); ok {
+		r.settings = plain
+	} else {
+		r.settings = flavor.allSettings(config)
+	}
 	return r
 }
 

@@ -2,8 +2,11 @@ package validate
 
 import (
 	"os"
+	"fmt"
 	"path/filepath"
 	"testing"
+
+	yaml3 "gopkg.in/yaml.v3"
 )
 
 // fastAgrees reads text as schema's loader does up to viper's settings and
@@ -12,11 +15,72 @@ import (
 // decodeFast answered.
 func fastAgrees(t testing.TB, schema string, text []byte) bool {
 	t.Helper()
+	plainAgrees(t, schema, text)
 	r := settingsAsKubeSphere(schema, text)
 	if r.err != nil {
 		return false
 	}
 	return settingsAgree(t, schema, r.settings)
+}
+
+// plainAgrees reads text as schema's loader does up to viper's
+// insensitivise and, where plainSettings answers, checks that it gives
+// what allSettings gives.
+func plainAgrees(t testing.TB, schema string, text []byte) {
+	t.Helper()
+	config := map[string]any{}
+	flavor := viperV14
+	var err error
+	if schema == SchemaV4 {
+		flavor = viperV118
+		err = yaml3.Unmarshal(text, &config)
+	} else {
+		err = unmarshalYAML2(text, &config)
+	}
+	if err != nil {
+		return
+	}
+	flavor.insensitivise(config)
+	plain, ok := plainSettings(config)
+	if !ok {
+		return
+	}
+	if all := flavor.allSettings(config); !sameSettings(plain, all) {
+		t.Fatalf("%s: plainSettings %v, allSettings %v", schema, plain, all)
+	}
+}
+
+// sameSettings compares settings by their Go syntax, types included (maps
+// print sorted), so that a NaN equals itself.
+func sameSettings(a, b map[string]any) bool { return fmt.Sprintf("%#v", a) == fmt.Sprintf("%#v", b) }
+
+// TestPlainSettings: where plainSettings answers, it is allSettings, for
+// both viper versions, on configs made to sit on its edges.
+func TestPlainSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		config  map[string]any
+		answers bool
+	}{
+		{"nested, with a null and an empty mapping", map[string]any{"a": map[string]any{"b": 1, "c": nil, "d": map[string]any{}, "e": map[string]any{"f": nil}}, "g": []any{map[any]any{"X": 1}, nil}}, true},
+		{"a dotted key", map[string]any{"a.b": 1}, false},
+		{"a dotted key below", map[string]any{"a": map[string]any{"b.c": 1}}, false},
+		{"an empty key", map[string]any{"": 1}, false},
+		{"a mapping with other keys", map[string]any{"a": map[any]any{1: 2}}, false},
+		{"nothing", map[string]any{}, true},
+	} {
+		for _, flavor := range []viperFlavor{viperV14, viperV118} {
+			t.Run(tc.name, func(t *testing.T) {
+				plain, ok := plainSettings(tc.config)
+				if ok != tc.answers {
+					t.Fatalf("answered = %v, want %v", ok, tc.answers)
+				}
+				if all := flavor.allSettings(tc.config); ok && !sameSettings(plain, all) {
+					t.Errorf("plainSettings %v, allSettings %v", plain, all)
+				}
+			})
+		}
+	}
 }
 
 func settingsAgree(t testing.TB, schema string, settings map[string]any) bool {

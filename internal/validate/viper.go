@@ -204,6 +204,38 @@ func (f viperFlavor) search(source any, path []string) any {
 	return nil
 }
 
+// plainSettings is allSettings for a config (after insensitivise) whose
+// keys are neither empty nor dotted and whose mappings are all
+// map[string]any, as nearly every kubesphere.yaml is: viper's lookup of
+// each leaf is then a walk down the tree (no dotted prefix can be a key),
+// so AllSettings is the tree without its null leaves and without the
+// mappings that hold no other leaf. ok is false for any other config.
+// TestPlainSettings and FuzzDecodeFast compare it with allSettings.
+func plainSettings(config map[string]any) (map[string]any, bool) {
+	out := make(map[string]any, len(config))
+	for k, v := range config {
+		if k == "" || strings.Contains(k, ".") {
+			return nil, false
+		}
+		switch x := v.(type) {
+		case nil:
+		case map[string]any:
+			sub, ok := plainSettings(x)
+			if !ok {
+				return nil, false
+			}
+			if len(sub) > 0 {
+				out[k] = sub
+			}
+		case map[any]any:
+			return nil, false
+		default:
+			out[k] = v
+		}
+	}
+	return out, true
+}
+
 // allSettings is viper's AllSettings: every key's value, looked up as Get
 // does, set into a fresh nested map. It is what Unmarshal decodes.
 func (f viperFlavor) allSettings(config map[string]any) map[string]any {
