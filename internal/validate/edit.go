@@ -132,7 +132,16 @@ func (d *Document) verify(out []byte, path Path, value string) error {
 	if err := d.Root.Decode(&want); err != nil { // the parsed tree: what yaml.Unmarshal(d.Text) decodes, without parsing again
 		return fmt.Errorf("the original document cannot be read back to check the edit: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	if err := yaml.Unmarshal(out, &got); err != nil {
+	// Parsed once, for this check and for the loader's reading below
+	// (configFromTree); the tree decodes to what yaml.Unmarshal(out) does.
+	edited := ParseDocument(out)
+	decodeErr := error(nil)
+	if edited.Root != nil {
+		decodeErr = edited.Root.Decode(&got)
+	} else {
+		decodeErr = yaml.Unmarshal(out, &got)
+	}
+	if decodeErr != nil {
 		return fmt.Errorf("the edited document would not be valid YAML")
 	}
 	want = setPath(want, path, value)
@@ -141,7 +150,7 @@ func (d *Document) verify(out []byte, path Path, value string) error {
 	}
 	// The document as it will be stored must load, and ks-apiserver must
 	// read the new value where it was written.
-	r := readAsKubeSphere(d.Schema, out)
+	r := readings.read(d.Schema, out, edited)
 	if r.err != nil {
 		return fmt.Errorf("%s could still not load the edited document: %s", r.loader, r.err.message)
 	}

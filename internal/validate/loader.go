@@ -58,12 +58,14 @@ type loadError struct {
 // readAsKubeSphere reads text as ks-apiserver of schema does (v3 for any
 // schema but v4), once per text: see readings.
 func readAsKubeSphere(schema string, text []byte) loaderReading {
-	return readings.read(schema, text)
+	return readings.read(schema, text, nil)
 }
 
-// loadAsKubeSphere is readAsKubeSphere without the cache.
-func loadAsKubeSphere(schema string, text []byte) loaderReading {
-	r := settingsAsKubeSphere(schema, text)
+// loadAsKubeSphere is readAsKubeSphere without the cache. tree, when not
+// nil, is text parsed (ParseDocument): where configFromTree can, the
+// config is built from it instead of decoding text again.
+func loadAsKubeSphere(schema string, text []byte, tree *Document) loaderReading {
+	r := settingsAsKubeSphere(schema, text, tree)
 	if r.err != nil {
 		return r
 	}
@@ -79,16 +81,22 @@ func loadAsKubeSphere(schema string, text []byte) loaderReading {
 
 // settingsAsKubeSphere reads text with the YAML library schema's loader
 // pins and goes through viper's steps: the reading's settings (viper's
-// AllSettings), not decoded yet.
-func settingsAsKubeSphere(schema string, text []byte) loaderReading {
+// AllSettings), not decoded yet. tree is as for loadAsKubeSphere.
+func settingsAsKubeSphere(schema string, text []byte, tree *Document) loaderReading {
 	r := loaderReading{loader: loaderNameV3}
 	flavor := viperV14
-	config := map[string]any{}
-	var err error
 	if schema == SchemaV4 {
 		r.loader, flavor = loaderNameV4, viperV118
+	}
+	config, fromTree := configFromTree(tree, schema)
+	var err error
+	switch {
+	case fromTree:
+	case schema == SchemaV4:
+		config = map[string]any{}
 		err = yaml3.Unmarshal(text, &config)
-	} else {
+	default:
+		config = map[string]any{}
 		err = unmarshalYAML2(text, &config)
 	}
 	if err != nil {

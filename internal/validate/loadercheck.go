@@ -102,7 +102,7 @@ func (d *Document) checkLoader(s Settings, fp *Fingerprinter) []Finding {
 			return nil // already unreadable, and said why
 		}
 	}
-	r := readAsKubeSphere(d.Schema, d.Text)
+	r := readings.read(d.Schema, d.Text, d)
 	agePath := PathV3AccessTokenMaxAge
 	if d.Schema == SchemaV4 {
 		agePath = PathV4AccessTokenMaxAge

@@ -16,7 +16,8 @@ import (
 func fastAgrees(t testing.TB, schema string, text []byte) bool {
 	t.Helper()
 	plainAgrees(t, schema, text)
-	r := settingsAsKubeSphere(schema, text)
+	treeAgrees(t, text)
+	r := settingsAsKubeSphere(schema, text, nil)
 	if r.err != nil {
 		return false
 	}

@@ -12,10 +12,11 @@ var readings readingCache
 type readingCache struct{ recent recent[loaderReading] }
 
 // read returns the reading of text as schema's loader makes it, from the
-// cache when the same text was read lately.
-func (c *readingCache) read(schema string, text []byte) loaderReading {
+// cache when the same text was read lately; tree is text parsed, or nil
+// (see loadAsKubeSphere).
+func (c *readingCache) read(schema string, text []byte, tree *Document) loaderReading {
 	if len(text) > maxCachedText {
-		return loadAsKubeSphere(schema, text)
+		return loadAsKubeSphere(schema, text, tree)
 	}
 	w := newKeyWriter()
 	w.str(schema)
@@ -24,7 +25,7 @@ func (c *readingCache) read(schema string, text []byte) loaderReading {
 	if r, ok := c.recent.get(key); ok {
 		return r
 	}
-	r := loadAsKubeSphere(schema, text)
+	r := loadAsKubeSphere(schema, text, tree)
 	c.recent.put(key, r)
 	return r
 }

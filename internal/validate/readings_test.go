@@ -18,21 +18,21 @@ func sameReading(a, b loaderReading) bool {
 func TestReadingCache(t *testing.T) {
 	doc := []byte("authentication:\n  jwtSecret: \"" + hostSecret + "\"\n  oauthOptions:\n    accessTokenMaxAge: 0s\n")
 	var c readingCache
-	first := c.read(SchemaV3, doc)
-	if again := c.read(SchemaV3, doc); !sameReading(first, again) {
+	first := c.read(SchemaV3, doc, nil)
+	if again := c.read(SchemaV3, doc, nil); !sameReading(first, again) {
 		t.Errorf("the same text was read twice")
 	}
-	if v4 := c.read(SchemaV4, doc); sameReading(first, v4) || v4.jwtSecret != "" {
+	if v4 := c.read(SchemaV4, doc, nil); sameReading(first, v4) || v4.jwtSecret != "" {
 		t.Errorf("the v4 reading of a v3 document came from the v3 one: %+v", v4)
 	}
 	big := []byte(strings.Repeat("# padding\n", maxCachedText/10+1) + string(doc))
-	if a, b := c.read(SchemaV3, big), c.read(SchemaV3, big); sameReading(a, b) || a.jwtSecret != hostSecret {
+	if a, b := c.read(SchemaV3, big, nil), c.read(SchemaV3, big, nil); sameReading(a, b) || a.jwtSecret != hostSecret {
 		t.Errorf("a text over %d bytes was cached", maxCachedText)
 	}
 	for i := 0; i < 2*recentSize; i++ { // the ring turns over
-		c.read(SchemaV3, []byte(string(doc)+strings.Repeat("#\n", i+1)))
+		c.read(SchemaV3, []byte(string(doc)+strings.Repeat("#\n", i+1)), nil)
 	}
-	if again := c.read(SchemaV3, doc); sameReading(first, again) || again.jwtSecret != hostSecret {
+	if again := c.read(SchemaV3, doc, nil); sameReading(first, again) || again.jwtSecret != hostSecret {
 		t.Errorf("an evicted reading came back, or a fresh one is wrong")
 	}
 	var wg sync.WaitGroup
@@ -40,7 +40,7 @@ func TestReadingCache(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if r := c.read(SchemaV3, doc); r.jwtSecret != hostSecret || r.accessTokenMaxAge != 0 {
+			if r := c.read(SchemaV3, doc, nil); r.jwtSecret != hostSecret || r.accessTokenMaxAge != 0 {
 				t.Errorf("concurrent reading: %q %v", r.jwtSecret, r.accessTokenMaxAge)
 			}
 		}()
