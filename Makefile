@@ -76,6 +76,7 @@ fuzz: ## Fuzz the parser, the editor, the decision, the fast decoder and the par
 	$(GO) test -run '^$$' -fuzz '^FuzzSet$$' -fuzztime $(FUZZTIME) ./internal/validate/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./internal/validate/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFast$$' -fuzztime $(FUZZTIME) ./internal/validate/
+	$(GO) test -run '^$$' -fuzz '^FuzzConfigFromTree$$' -fuzztime $(FUZZTIME) ./internal/validate/
 	for m in $(PARITY_MODULES); do (cd $$m && $(GO) test -run '^$$' -fuzz '^FuzzParity$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s .); done
 
 .PHONY: bench
