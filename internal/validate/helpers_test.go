@@ -75,3 +75,22 @@ func inputAsRego(t testing.TB, input map[string]any) any {
 	}
 	return out
 }
+
+// testDocuments reads every document under testdata/documents, by file
+// name; it fails t when there is none.
+func testDocuments(t testing.TB) map[string][]byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "documents", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no documents under testdata/documents: %v", err)
+	}
+	docs := make(map[string][]byte, len(files))
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[filepath.Base(f)] = text
+	}
+	return docs
+}

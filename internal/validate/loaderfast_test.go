@@ -2,8 +2,6 @@ package validate
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	yaml3 "gopkg.in/yaml.v3"
@@ -107,19 +105,12 @@ func settingsAgree(t testing.TB, schema string, settings map[string]any) bool {
 // would speed nothing up).
 func TestDecodeFastAgreesWithMapstructure(t *testing.T) {
 	t.Run("documents", func(t *testing.T) {
-		files, err := filepath.Glob(filepath.Join("testdata", "documents", "*.yaml"))
-		if err != nil || len(files) == 0 {
-			t.Fatalf("no documents: %v", err)
-		}
+		docs := testDocuments(t)
 		answered := map[string]bool{}
-		for _, f := range files {
-			text, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for name, text := range docs {
 			for _, schema := range []string{SchemaV3, SchemaV4} {
 				if fastAgrees(t, schema, text) {
-					answered[schema+"/"+filepath.Base(f)] = true
+					answered[schema+"/"+name] = true
 				}
 			}
 		}
@@ -129,7 +120,7 @@ func TestDecodeFastAgreesWithMapstructure(t *testing.T) {
 				t.Errorf("decodeFast left %s to mapstructure", want)
 			}
 		}
-		t.Logf("decodeFast answered %d of %d readings", len(answered), 2*len(files))
+		t.Logf("decodeFast answered %d of %d readings", len(answered), 2*len(docs))
 	})
 
 	clients := func(c ...any) map[string]any {

@@ -1,8 +1,6 @@
 package validate
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -45,17 +43,9 @@ func treeAgrees(t testing.TB, text []byte) []string {
 // the loaders' YAML libraries decode, or it is left to them; and it is
 // built for the documents KubeSphere's installers render.
 func TestConfigFromTree(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "documents", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no documents: %v", err)
-	}
 	answered := map[string]int{}
-	for _, f := range files {
-		text, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		answered[filepath.Base(f)] = len(treeAgrees(t, text))
+	for name, text := range testDocuments(t) {
+		answered[name] = len(treeAgrees(t, text))
 	}
 	for _, want := range []string{"v3.4.1-member-rendered.yaml", "v3.4.1-host-rendered.yaml", "v3.0.0-member.yaml", "v4.1.3-member.yaml", "v4.1.3-host.yaml"} {
 		if answered[want] != 2 {
