@@ -30,6 +30,16 @@ func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// outputHas fails t for each of wants that output (named name) lacks.
+func outputHas(t *testing.T, name, output string, wants []string) {
+	t.Helper()
+	for _, s := range wants {
+		if !strings.Contains(output, s) {
+			t.Errorf("%s lacks %q:\n%s", name, s, output)
+		}
+	}
+}
+
 func TestEval(t *testing.T) {
 	hs := "--host-secret-file=testdata/host-secret"
 	for _, tc := range []struct {
@@ -103,16 +113,8 @@ func TestEval(t *testing.T) {
 			if code != tc.code {
 				t.Fatalf("exit status %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout, stderr)
 			}
-			for _, s := range tc.stderrHas {
-				if !strings.Contains(stderr, s) {
-					t.Errorf("stderr lacks %q: %s", s, stderr)
-				}
-			}
-			for _, s := range tc.stdoutHas {
-				if !strings.Contains(stdout, s) {
-					t.Errorf("stdout lacks %q: %s", s, stdout)
-				}
-			}
+			outputHas(t, "stderr", stderr, tc.stderrHas)
+			outputHas(t, "stdout", stdout, tc.stdoutHas)
 			for _, s := range []string{testHostSecret, testDriftedSecret} {
 				if strings.Contains(stdout+stderr, s) {
 					t.Errorf("output holds a secret (%q)", s)

@@ -46,16 +46,8 @@ func TestTestCommand(t *testing.T) {
 			if code != tc.code {
 				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
 			}
-			for _, s := range tc.stdoutHas {
-				if !strings.Contains(stdout, s) {
-					t.Errorf("stdout lacks %q:\n%s", s, stdout)
-				}
-			}
-			for _, s := range tc.stderrHas {
-				if !strings.Contains(stderr, s) {
-					t.Errorf("stderr lacks %q:\n%s", s, stderr)
-				}
-			}
+			outputHas(t, "stdout", stdout, tc.stdoutHas)
+			outputHas(t, "stderr", stderr, tc.stderrHas)
 		})
 	}
 }
