@@ -33,16 +33,7 @@ func configFromTree(d *Document, schema string) (config map[string]any, ok bool)
 	if d == nil || d.Root == nil || len(d.Findings) > 0 || !plainText(d.Text) {
 		return nil, false
 	}
-	b := treeBuilder{v2: schema != SchemaV4}
-	top, ok := b.mapping(d.Root)
-	if !ok {
-		return nil, false
-	}
-	config = make(map[string]any, len(top))
-	for k, v := range top {
-		config[k] = v
-	}
-	return config, true
+	return treeBuilder{v2: schema != SchemaV4}.mapping(d.Root)
 }
 
 // plainText reports whether text has none of the characters and line

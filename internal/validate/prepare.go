@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"maps"
 	"time"
 )
 
@@ -37,8 +38,9 @@ func AsMutated(req Request, d Decision) (Request, bool) {
 	if !d.Allowed || d.Document == nil || req.Object == nil {
 		return req, false
 	}
-	obj := req.Object.DeepCopy()
+	obj := *req.Object // the rest is shared, read-only, with req: only Data changes
+	obj.Data = maps.Clone(req.Object.Data)
 	obj.Data[ConfigKey] = string(d.Document)
-	req.Object, req.UID = obj, ""
+	req.Object, req.UID = &obj, ""
 	return req, true
 }
