@@ -49,7 +49,7 @@ func (c *Cluster) StartKsguard(ctx context.Context, bin string, echo io.Writer, 
 	if err != nil {
 		return nil, err
 	}
-	if err := k.waitReady(ctx); err != nil {
+	if err := k.WaitReady(ctx, 100*time.Millisecond); err != nil {
 		_ = k.Stop()
 		return nil, fmt.Errorf("%w; ksguard's log:\n%s", err, k.Logs())
 	}
@@ -79,12 +79,12 @@ func (c *Cluster) RunKsguard(bin string, echo io.Writer, args ...string) (*Ksgua
 	return &Ksguard{Process: p, MetricsURL: "http://" + metricsAddr + "/metrics", ReadyURL: "http://" + probeAddr + "/readyz"}, nil
 }
 
-// waitReady polls /readyz until it answers 200, ksguard exits, or a minute
-// passes.
-func (k *Ksguard) waitReady(ctx context.Context) error {
+// WaitReady polls /readyz every interval until it answers 200, ksguard
+// exits, or a minute passes.
+func (k *Ksguard) WaitReady(ctx context.Context, interval time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, k.ReadyURL, nil)

@@ -46,16 +46,11 @@ func (r *runner) contenders() []contender {
 // startKsguard runs the real `ksguard serve`, reading the host's jwtSecret
 // from its Secret as the chart configures it.
 func (r *runner) startKsguard(ctx context.Context) (*server, error) {
-	return r.startKsguardWith(ctx)
+	return r.startKsguardBin(ctx, r.bin)
 }
 
-// startKsguardWith is startKsguard with more flags.
-func (r *runner) startKsguardWith(ctx context.Context, flags ...string) (*server, error) {
-	return r.startKsguardBin(ctx, r.bin, flags...)
-}
-
-// startKsguardBin is startKsguardWith for the ksguard binary bin (another
-// build, for -compare).
+// startKsguardBin is startKsguard for the ksguard binary bin (another
+// build, for -compare), with more flags.
 func (r *runner) startKsguardBin(ctx context.Context, bin string, flags ...string) (*server, error) {
 	k, err := r.cluster.StartKsguard(ctx, bin, nil, append([]string{"--host-secret", guardedNS + "/" + hostSecretName}, flags...)...)
 	if err != nil {

@@ -25,7 +25,7 @@ func (r *runner) profile(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	s, err := r.startKsguardWith(ctx, "--pprof-bind-address", addr)
+	s, err := r.startKsguardBin(ctx, r.bin, "--pprof-bind-address", addr)
 	if err != nil {
 		return err
 	}
