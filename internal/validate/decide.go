@@ -241,9 +241,6 @@ func viewInput(v *objectView) any {
 	if v == nil {
 		return nil
 	}
-	if v.value != nil {
-		return v.value
-	}
 	return v.input
 }
 

@@ -139,8 +139,7 @@ func scalarTerm(n *yaml.Node) *ast.Term {
 // A view is read-only once made: the Evaluator's cache shares it between
 // decisions.
 type objectView struct {
-	input    map[string]any
-	value    ast.Value // input as OPA's value, converted once; nil if it cannot be
+	input    any       // the policy input for the object: OPA's value, converted once (the Go map if it cannot be)
 	doc      *Document // nil when the ConfigMap has no kubesphere.yaml
 	secrets  []string  // jwtSecret values found in the document
 	settings Settings  // the guarded settings, when the document has a mapping
@@ -206,7 +205,7 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 	for i, f := range findings {
 		findingsIn[i] = map[string]any{"kind": f.Kind, "path": f.Path, "line": f.Line, "message": f.Message}
 	}
-	v.input = map[string]any{
+	in := map[string]any{
 		"name":        cm.Name,
 		"namespace":   cm.Namespace,
 		"annotations": annotationsView(cm.Annotations, v.secrets),
@@ -218,8 +217,9 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 		"settings":    settings,
 		"findings":    findingsIn,
 	}
-	if val, err := ast.InterfaceToValue(v.input); err == nil {
-		v.value = val
+	v.input = in
+	if val, err := ast.InterfaceToValue(in); err == nil {
+		v.input = val
 	}
 	return v
 }
