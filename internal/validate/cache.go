@@ -107,19 +107,19 @@ func sortedPairs(w keyWriter, m map[string]string) {
 // decisionKey is the digest of everything a decision on req with p depends
 // on besides the Evaluator's fixed options; false when a view is not kept.
 func (e *Evaluator) decisionKey(p *Policy, req Request, obj, old *objectView) (digest, bool) {
+	if obj != nil && !obj.cached || old != nil && !old.cached {
+		return digest{}, false
+	}
 	w := newKeyWriter()
 	w.str("decision")
 	w.str(strconv.FormatUint(p.id, 10))
 	for _, v := range []*objectView{obj, old} {
-		switch {
-		case v == nil:
+		if v == nil {
 			w.str("none")
-		case !v.cached:
-			return digest{}, false
-		default:
-			w.str("view")
-			w.bytes(v.key[:])
+			continue
 		}
+		w.str("view")
+		w.bytes(v.key[:])
 	}
 	w.str(req.Operation)
 	w.str(strconv.FormatBool(req.DryRun))
