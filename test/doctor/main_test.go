@@ -11,14 +11,12 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ksguard/ksguard/test/harness"
 )
@@ -44,34 +42,16 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(harness.RunMain(m, "ksguard-doctor-", setUp, tearDown))
 }
 
-func run(m *testing.M) int {
-	ctrllog.SetLogger(logr.Discard())
-	tmp, err := os.MkdirTemp("", "ksguard-doctor-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+// tearDown stops what setUp started.
+func tearDown() {
+	if ksguard != nil {
+		_ = ksguard.Stop()
 	}
-	defer os.RemoveAll(tmp)
-	if err := setUp(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() {
-		if ksguard != nil {
-			_ = ksguard.Stop()
-		}
-		for _, c := range []*harness.Cluster{host, member} {
-			if c != nil {
-				if err := c.Stop(); err != nil {
-					fmt.Fprintln(os.Stderr, "stopping a cluster:", err)
-				}
-			}
-		}
-	}()
-	return m.Run()
+	harness.StopCluster(host)
+	harness.StopCluster(member)
 }
 
 func setUp(tmp string) error {

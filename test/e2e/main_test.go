@@ -5,16 +5,11 @@ package e2e
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"os"
 	"testing"
 
-	"github.com/go-logr/logr"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ksguard/ksguard/test/harness"
 )
@@ -35,46 +30,27 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(harness.RunMain(m, "ksguard-e2e-", setUp, func() { harness.StopCluster(cluster) }))
 }
 
-func run(m *testing.M) int {
-	// Before anything starts: a bad flag exits here, not from m.Run with
-	// the API server left running.
-	flag.Parse()
-	ctrllog.SetLogger(logr.Discard()) // the API server's and envtest's own chatter
-	tmp, err := os.MkdirTemp("", "ksguard-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(tmp)
+// setUp builds ksguard and starts the cluster the tests share, with the
+// guarded namespaces and the host Secret.
+func setUp(tmp string) error {
+	var err error
 	if bin, err = harness.Build(tmp); err != nil { // with the caller's Go build cache
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	// Hermetic from here: nothing reads or writes the caller's home or caches.
 	os.Setenv("XDG_CACHE_HOME", tmp+"/cache")
 	os.Setenv("HOME", tmp+"/home")
 	if cluster, err = harness.Start(harness.Options{}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	defer func() {
-		if err := cluster.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping the cluster:", err)
-		}
-	}()
 	ctx := context.Background()
 	for _, ns := range []string{guardedNS, "other", leaseNS} {
 		if err := cluster.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return err
 		}
 	}
-	if err := cluster.Client.Create(ctx, hostSecret(hostJWT)); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
+	return cluster.Client.Create(ctx, hostSecret(hostJWT))
 }

@@ -19,13 +19,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/ksguard/ksguard/test/harness"
 )
@@ -74,25 +72,10 @@ func record(s string) {
 }
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(harness.RunMain(m, "ksguard-fleet-", setUp, stopAll))
 }
 
-func run(m *testing.M) int {
-	ctrllog.SetLogger(logr.Discard())
-	tmp, err := os.MkdirTemp("", "ksguard-fleet-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(tmp)
-	defer stopAll()
-	if err := setUp(tmp); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return m.Run()
-}
-
+// stopAll stops what setUp started.
 func stopAll() {
 	for _, p := range []*harness.Ksguard{fleet, memA.ksguard, memB.ksguard} {
 		if p != nil {
@@ -100,11 +83,7 @@ func stopAll() {
 		}
 	}
 	for _, c := range []*harness.Cluster{host, memA.cluster, memB.cluster} {
-		if c != nil {
-			if err := c.Stop(); err != nil {
-				fmt.Fprintln(os.Stderr, "stopping a cluster:", err)
-			}
-		}
+		harness.StopCluster(c)
 	}
 }
 
