@@ -154,14 +154,11 @@ func newFleetScene(t *testing.T, ns, fullname string) *fleetScene {
 func (sc *fleetScene) run(t *testing.T) *harness.Process {
 	t.Helper()
 	kubeconfig := tokenKubeconfig(t, sc.ns, sc.fullname)
-	metrics, err := harness.FreeAddr()
+	addrs, err := harness.FreeAddrs(2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	probes, err := harness.FreeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
+	metrics, probes := addrs[0], addrs[1]
 	p, err := harness.StartProcess(bin, nil, append(sc.args, "--kubeconfig", kubeconfig, "--metrics-bind-address", metrics, "--health-probe-bind-address", probes, "--member-backoff", "100ms")...)
 	if err != nil {
 		t.Fatal(err)

@@ -139,14 +139,11 @@ func setUp(tmp string) error {
 			return fmt.Errorf("Cluster %s: %w", cl.GetName(), err)
 		}
 	}
-	metricsAddr, err := harness.FreeAddr()
+	addrs, err := harness.FreeAddrs(2)
 	if err != nil {
 		return err
 	}
-	probeAddr, err := harness.FreeAddr()
-	if err != nil {
-		return err
-	}
+	metricsAddr, probeAddr := addrs[0], addrs[1]
 	p, err := harness.StartProcess(bin, nil, "fleet", "--kubeconfig", host.Kubeconfig,
 		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", probeAddr,
 		"--sync-member-config", "--concurrency", "4", "--member-timeout", "2s",

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -59,7 +60,7 @@ func (c *Cluster) StartKsguard(ctx context.Context, bin string, echo io.Writer, 
 // RunKsguard is StartKsguard without the wait for /readyz: for a ksguard
 // that may never be ready (its RBAC cut short, say).
 func (c *Cluster) RunKsguard(bin string, echo io.Writer, args ...string) (*Ksguard, error) {
-	addrs, err := FreeAddrs(2) // two at once: one by one, the second may be the first again
+	addrs, err := FreeAddrs(2)
 	if err != nil {
 		return nil, err
 	}
@@ -176,16 +177,30 @@ func FreeAddr() (string, error) {
 }
 
 // FreeAddrs returns n different 127.0.0.1 addresses with ports free right
-// now (held open together while they are chosen, so none repeats).
+// now, none of them handed out before by this test process: a port is
+// released when it is returned, and the kernel may offer it again to the
+// next caller before the first one's server has bound it.
 func FreeAddrs(n int) ([]string, error) {
+	givenMu.Lock()
+	defer givenMu.Unlock()
 	var addrs []string
-	for range n {
+	for len(addrs) < n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, fmt.Errorf("finding a free port: %w", err)
 		}
-		defer l.Close()
-		addrs = append(addrs, l.Addr().String())
+		defer l.Close() // held open until all n are chosen
+		addr := l.Addr().String()
+		if given[addr] {
+			continue
+		}
+		given[addr] = true
+		addrs = append(addrs, addr)
 	}
 	return addrs, nil
 }
+
+var (
+	givenMu sync.Mutex
+	given   = map[string]bool{}
+)
