@@ -85,24 +85,22 @@ func toStringMap(v any) (map[string]any, bool) {
 // capitals replaces the all-lower-case one (in viper's loop the lower-case
 // key is re-set with whatever value it holds when visited).
 func (f viperFlavor) insensitivise(m map[string]any) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	type rename struct{ key, lower string }
+	var mixed []rename
+	for k, v := range m {
+		if lower := strings.ToLower(k); lower != k {
+			mixed = append(mixed, rename{k, lower})
+			continue
+		}
+		m[k] = f.insensitiviseValue(v) // an existing key: allowed while ranging
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		li, lj := keys[i] == strings.ToLower(keys[i]), keys[j] == strings.ToLower(keys[j])
-		if li != lj {
-			return li // lower-case keys first, so that a capitalised twin wins
-		}
-		return keys[i] < keys[j]
-	})
-	for _, key := range keys {
-		val := f.insensitiviseValue(m[key])
-		lower := strings.ToLower(key)
-		if key != lower {
-			delete(m, key)
-		}
-		m[lower] = val
+	// Then the keys with capitals, in order, so that which of two
+	// capitalised twins wins does not depend on the map's order.
+	sort.Slice(mixed, func(i, j int) bool { return mixed[i].key < mixed[j].key })
+	for _, r := range mixed {
+		val := f.insensitiviseValue(m[r.key])
+		delete(m, r.key)
+		m[r.lower] = val
 	}
 }
 
