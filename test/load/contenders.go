@@ -138,13 +138,14 @@ func (r *runner) tlsClient() *http.Client {
 	}}
 }
 
-// buildNoop builds test/load/noop into dir and returns its path.
-func buildNoop(root, dir string) (string, error) {
-	bin := filepath.Join(dir, "noop")
-	cmd := exec.Command("go", "build", "-o", bin, "./test/load/noop")
+// buildCommand builds test/load/NAME (the no-op webhook, the floor) into dir
+// and returns its path.
+func buildCommand(root, dir, name string) (string, error) {
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-o", bin, "./test/load/"+name)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the no-op webhook: %w\n%s", err, out)
+		return "", fmt.Errorf("building test/load/%s: %w\n%s", name, err, out)
 	}
 	return bin, nil
 }

@@ -47,7 +47,7 @@ func TestSmoke(t *testing.T) {
 			}
 		})
 	}
-	for _, want := range []string{"| no webhook |", "| no-op webhook |", "| ksguard serve |", "reviews/s", "start to ready", "RSS idle", `ksguard_decision_sources_total{source="joined",webhook="validate"}`} {
+	for _, want := range []string{"| no webhook |", "| no-op webhook |", "| ksguard serve |", "reviews/s", "start to ready", "RSS idle", "the stack's floor", `ksguard_decision_sources_total{source="joined",webhook="validate"}`} {
 		t.Run(strings.Trim(want, "| "), func(t *testing.T) {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("the output has no %q", want)

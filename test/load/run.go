@@ -23,6 +23,7 @@ type runner struct {
 	cluster       *harness.Cluster
 	bin           string // ksguard
 	noop          string // the no-op webhook
+	floor         string // the stack alone (test/load/floor)
 	mutating      *admissionregistrationv1.MutatingWebhookConfiguration
 	validating    *admissionregistrationv1.ValidatingWebhookConfiguration
 	cm            *corev1.ConfigMap // the guarded ConfigMap as last stored
@@ -54,7 +55,10 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 	if r.bin, err = harness.Build(tmp); err != nil {
 		return err
 	}
-	if r.noop, err = buildNoop(root, tmp); err != nil {
+	if r.noop, err = buildCommand(root, tmp, "noop"); err != nil {
+		return err
+	}
+	if r.floor, err = buildCommand(root, tmp, "floor"); err != nil {
 		return err
 	}
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
@@ -101,6 +105,8 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 	fmt.Fprintf(out, "\nksguard serve, start to ready (/readyz, polled every 2 ms), %d starts: median %s, slowest %s; RSS idle %s after ready: median %s, largest %s\n",
 		len(st.ready), st.ready[len(st.ready)/2].Round(time.Millisecond), st.ready[len(st.ready)-1].Round(time.Millisecond),
 		r.cfg.idle, mib(st.idle[len(st.idle)/2]), mib(st.idle[len(st.idle)-1]))
+	fmt.Fprintf(out, "the stack's floor (test/load/floor: controller-runtime's manager, client and webhook server and OPA's rego, initialised, nothing else), RSS idle %s after start: %s\n",
+		r.cfg.idle, mib(st.floor))
 	if cfg.profileDir != "" {
 		return r.profile(ctx)
 	}

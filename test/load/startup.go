@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"os/exec"
 	"slices"
 	"time"
 )
@@ -11,6 +13,7 @@ import (
 type startupResult struct {
 	ready []time.Duration // from the exec to the first passing /readyz, sorted
 	idle  []int64         // RSS once ready and idle for cfg.idle, sorted
+	floor int64           // the stack alone (test/load/floor): RSS idle for cfg.idle
 }
 
 // startup times ksguard serve from its start (the exec) to its first
@@ -48,5 +51,32 @@ func (r *runner) startup(ctx context.Context) (startupResult, error) {
 	}
 	slices.Sort(res.ready)
 	slices.Sort(res.idle)
-	return res, nil
+	var err error
+	res.floor, err = r.floorRSS(ctx)
+	return res, err
+}
+
+// floorRSS starts test/load/floor, waits for its "ready", lets it idle for
+// cfg.idle and returns its RSS.
+func (r *runner) floorRSS(ctx context.Context) (int64, error) {
+	cmd := exec.CommandContext(ctx, r.floor)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("starting the floor: %w", err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		return 0, fmt.Errorf("the floor did not print ready: %q, %v", line, err)
+	}
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(r.cfg.idle): // idle on purpose, as ksguard's starts
+	}
+	rss, _, err := memory(cmd.Process.Pid)
+	return rss, err
 }
