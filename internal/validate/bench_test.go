@@ -150,3 +150,20 @@ func BenchmarkDecideTypicalMiss(b *testing.B) {
 		prev = req.Object
 	}
 }
+
+// BenchmarkPolicyEval is the Rego evaluation alone, on the policy input of
+// a typical member document's UPDATE: what a miss spends in OPA.
+func BenchmarkPolicyEval(b *testing.B) {
+	ev := newTestEvaluator(b)
+	req := updateRequest(readTestdataOnce("documents/v3.4.1-member-rendered.yaml"), hostSecret)
+	obj, old := ev.objects(req)
+	input, _ := ev.input(req, obj, old)
+	p := ev.policy.Load()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if r, err := p.eval(ctx, input); err != nil || len(r.deny) > 0 {
+			b.Fatalf("eval: %v %v", err, r.deny)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"sync/atomic"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // Decision is the outcome of judging one Request.
@@ -65,7 +67,7 @@ const WarnModePrefix = "ksguard (warn mode) would deny: "
 type Evaluator struct {
 	policy atomic.Pointer[Policy]
 	opts   Options
-	config map[string]any
+	config any // the input's "config", an OPA value (converted once)
 	fp     *Fingerprinter
 
 	views     recent[*objectView] // see cache.go
@@ -76,12 +78,16 @@ type Evaluator struct {
 // NewEvaluator returns an Evaluator for policy with opts; fp fingerprints the
 // secrets (one per process).
 func NewEvaluator(policy *Policy, opts Options, fp *Fingerprinter) *Evaluator {
-	e := &Evaluator{opts: opts, fp: fp, config: map[string]any{
+	config := map[string]any{
 		"guarded":       map[string]any{"namespace": opts.GuardedNamespace, "name": opts.GuardedName},
 		"breakGlass":    map[string]any{"annotation": opts.BreakGlassAnnotation, "groups": opts.BreakGlassGroups},
 		"onMissingHost": opts.OnMissingHost,
 		"mode":          opts.Mode,
-	}}
+	}
+	e := &Evaluator{opts: opts, fp: fp, config: config}
+	if v, err := ast.InterfaceToValue(config); err == nil {
+		e.config = v
+	}
 	e.policy.Store(policy)
 	return e
 }

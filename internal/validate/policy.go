@@ -9,6 +9,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // PolicyPackage is the Rego package whose deny, warn and edits sets make the
@@ -153,12 +154,17 @@ type result struct {
 
 // eval runs the prepared query on input. The input is converted to an OPA
 // value here, directly: rego.EvalInput would round-trip it through JSON.
+// Cancelling ctx stops the evaluation, through a callback on ctx rather than
+// the goroutine OPA would start for every evaluation to watch it.
 func (p *Policy) eval(ctx context.Context, input map[string]any) (result, error) {
 	in, err := ast.InterfaceToValue(input)
 	if err != nil {
 		return result{}, fmt.Errorf("building the policy input: %w", err)
 	}
-	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in))
+	cancel := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, cancel.Cancel)
+	defer stop()
+	rs, err := p.query.Eval(ctx, rego.EvalParsedInput(in), rego.EvalExternalCancel(cancel))
 	if err != nil {
 		return result{}, fmt.Errorf("evaluating policy: %w", err)
 	}
