@@ -67,17 +67,38 @@ func toStringMap(v any) (map[string]any, bool) {
 		return m, true
 	case map[any]any:
 		out := make(map[string]any, len(m))
-		keys := make([]any, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool { return castToString(keys[i]) < castToString(keys[j]) })
-		for _, k := range keys {
-			out[castToString(k)] = m[k]
+		for k, v := range m {
+			s, ok := k.(string)
+			if !ok {
+				clear(out)
+				return castKeys(m, out), true
+			}
+			out[s] = v // distinct strings: no two keys can collide
 		}
 		return out, true
 	}
 	return nil, false
+}
+
+// castKeys fills out with m's entries under their keys cast to strings; of
+// keys that cast alike (1 and "1"), the one whose type's name sorts last
+// wins (the string), whatever the map's order. (cast's own loop takes the
+// map's order: any fixed choice reads as it may.)
+func castKeys(m map[any]any, out map[string]any) map[string]any {
+	keys := make([]any, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if a, b := castToString(keys[i]), castToString(keys[j]); a != b {
+			return a < b
+		}
+		return fmt.Sprintf("%T", keys[i]) < fmt.Sprintf("%T", keys[j])
+	})
+	for _, k := range keys {
+		out[castToString(k)] = m[k]
+	}
+	return out
 }
 
 // insensitivise lower-cases every key of m, at every depth, as viper does
