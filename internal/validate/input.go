@@ -142,6 +142,7 @@ type objectView struct {
 	input    any       // the policy input for the object: OPA's value, converted once (the Go map if it cannot be)
 	doc      *Document // nil when the ConfigMap has no kubesphere.yaml
 	secrets  []string  // jwtSecret values found in the document
+	quoted   []string  // the writer's text the input carries verbatim (quotedTexts)
 	settings Settings  // the guarded settings, when the document has a mapping
 	key      digest    // the view's cache key, when cached
 	cached   bool
@@ -201,6 +202,8 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 		}
 		settings = s.input()
 	}
+	annotations := annotationsView(cm.Annotations, v.secrets)
+	v.quoted = quotedTexts(v.settings, findings, annotations)
 	findingsIn := make([]any, len(findings))
 	for i, f := range findings {
 		findingsIn[i] = map[string]any{"kind": f.Kind, "path": f.Path, "line": f.Line, "message": f.Message}
@@ -208,7 +211,7 @@ func viewObject(cm *ConfigMap, fp *Fingerprinter) *objectView {
 	in := map[string]any{
 		"name":        cm.Name,
 		"namespace":   cm.Namespace,
-		"annotations": annotationsView(cm.Annotations, v.secrets),
+		"annotations": annotations,
 		"labels":      cm.Labels,
 		"dataKeys":    dataKeys,
 		"schema":      schema,

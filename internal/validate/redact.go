@@ -16,6 +16,72 @@ const Redacted = "[redacted]"
 // cutting it out of text would mangle the text (or its encoding).
 func (d *Decision) HoldsSecret(s string) bool { return containsAny(s, d.secrets) }
 
+// Withheld messages stand in for a denial, a warning or an edit's reason
+// that would have quoted a secret.
+const (
+	WithheldDenial  = "ksguard withheld the text of a denial: it quotes text of this write (a tag, a value, a key, an annotation or the user name) that holds a jwtSecret value, the host's or one in this ConfigMap; take the secret out of there to see the reason"
+	WithheldWarning = "ksguard withheld the text of a warning: it quotes text of this write (a tag, a value, a key, an annotation or the user name) that holds a jwtSecret value, the host's or one in this ConfigMap; take the secret out of there to see it"
+	WithheldReason  = "(withheld by ksguard: it quotes text that holds a jwtSecret value)"
+)
+
+// quotedTexts lists the text of the writer's that the policy input carries
+// verbatim and messages may quote: the tags and the accessTokenMaxAge text
+// of the settings, the findings' messages (they quote keys), and the
+// annotation values. Messages are otherwise made from fingerprints and fixed
+// words, so they do not depend on how a secret is spelled; this text is the
+// one way a secret can reach them.
+func quotedTexts(s Settings, findings []Finding, annotations map[string]string) []string {
+	out := []string{s.JWTSecret.Tag, s.LegacyJWTSecret.Tag, s.AccessTokenMaxAge.Tag, s.AccessTokenMaxAge.Raw}
+	for _, f := range findings {
+		out = append(out, f.Message)
+	}
+	for _, v := range annotations {
+		out = append(out, v)
+	}
+	return out
+}
+
+// withholdQuotedSecrets replaces, whole, every denial, warning and edit
+// reason that quotes a text of the writer's (quoted, see quotedTexts, and
+// the user name) holding a secret value the decision saw. A denial stays a
+// denial: only its text goes. Where no quoted text holds a secret (every
+// ordinary write), nothing is searched and nothing changes.
+func (d *Decision) withholdQuotedSecrets(quoted []string) {
+	var leaks []string
+	for _, q := range quoted {
+		if q != "" && d.HoldsSecret(q) {
+			leaks = append(leaks, q)
+		}
+	}
+	if len(leaks) == 0 {
+		return
+	}
+	d.Denials = withhold(d.Denials, leaks, WithheldDenial)
+	d.Warnings = withhold(d.Warnings, leaks, WithheldWarning)
+	for i := range d.Edits {
+		if containsAny(d.Edits[i].Reason, leaks) {
+			d.Edits[i].Reason = WithheldReason
+		}
+	}
+}
+
+// withhold returns msgs with each message that contains one of leaks
+// replaced by stand, which is listed once.
+func withhold(msgs, leaks []string, stand string) []string {
+	out := msgs[:0]
+	listed := false
+	for _, m := range msgs {
+		if containsAny(m, leaks) {
+			if listed {
+				continue
+			}
+			m, listed = stand, true
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // RedactObject returns a copy of cm that can be shown without the secrets
 // the decision saw. Secret values are replaced in the structured object,
 // before anything is encoded, and whole: kubesphere.yaml has its jwtSecret

@@ -218,3 +218,55 @@ func TestRedactPatch(t *testing.T) {
 		t.Error("RedactPatch changed its argument")
 	}
 }
+
+// TestNoSecretInMessagesFromTheWritersText: messages quote what the writer
+// typed — a value's tag, the accessTokenMaxAge text, key names, the
+// break-glass reason, the user name. When that text holds a secret (the
+// host's jwtSecret, or a jwtSecret value of the object), the message that
+// quotes it is withheld whole, and the write's outcome does not change.
+// (FuzzDecide found the first: a tag spelled as the host's jwtSecret.)
+func TestNoSecretInMessagesFromTheWritersText(t *testing.T) {
+	ctx := context.Background()
+	for _, s := range []string{hostSecret, "member-drifted-secret-7Qx", "04711"} { // tag-safe
+		docs := map[string]string{
+			"tag":                   fmt.Sprintf("authentication:\n  jwtSecret: !%s x\n  oauthOptions:\n    accessTokenMaxAge: 0s\n", s),
+			"tag, empty value":      fmt.Sprintf("authentication:\n  jwtSecret: !%s\n", s),
+			"accessTokenMaxAge":     fmt.Sprintf("authentication:\n  jwtSecret: x\n  oauthOptions:\n    accessTokenMaxAge: %q\n", s),
+			"accessTokenMaxAge tag": fmt.Sprintf("authentication:\n  jwtSecret: x\n  oauthOptions:\n    accessTokenMaxAge: !%s 2h\n", s),
+			"dotted key":            fmt.Sprintf("authentication:\n  jwtSecret: x\n  %q: 1\n  oauthOptions:\n    accessTokenMaxAge: 0s\n", s+".y"),
+			"duplicate key":         fmt.Sprintf("%q: 1\n%q: 2\nauthentication:\n  jwtSecret: x\n  oauthOptions:\n    accessTokenMaxAge: 0s\n", s, s),
+			"top-level key":         fmt.Sprintf("%q:\n  jwtSecret: x\n", s),
+		}
+		for name, doc := range docs {
+			for _, who := range []string{"host", "object"} {
+				t.Run(fmt.Sprintf("%s/%s/%s", s, name, who), func(t *testing.T) {
+					host := s
+					if who == "object" { // the object's own jwtSecret is s; the host's differs
+						host = "another-host-secret-9zZ"
+						doc = doc + "x-secret-holder:\n  jwtSecret: " + jsonString(s) + "\n"
+					}
+					for _, mode := range []string{ModeEnforce, ModeWarn} {
+						ev := newTestEvaluator(t, func(o *Options) { o.Mode = mode })
+						req := updateRequest(doc, host)
+						req.User = UserInfo{Username: "admin-" + s, Groups: []string{"system:masters"}}
+						req.Object.Annotations = map[string]string{"ksguard.io/break-glass": "because " + s}
+						d, err := ev.Decide(ctx, req)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, m := range append(append(append([]string{}, d.Denials...), d.Warnings...), d.Waived...) {
+							if strings.Contains(m, s) {
+								t.Errorf("%s mode: a message holds the secret %q: %q", mode, s, m)
+							}
+						}
+						for _, e := range d.Edits {
+							if strings.Contains(e.Reason, s) {
+								t.Errorf("%s mode: an edit's reason holds the secret %q: %q", mode, s, e.Reason)
+							}
+						}
+					}
+				})
+			}
+		}
+	}
+}
