@@ -72,12 +72,12 @@ rego-test: build ## Run only the Rego policy tests (ksguard test, with coverage)
 
 .PHONY: fuzz
 fuzz: ## Fuzz the parser, the editor, the decision, the fast decoder and the parity with KubeSphere's loaders for FUZZTIME each.
-	$(GO) test -run '^$$' -fuzz '^FuzzParseDocument$$' -fuzztime $(FUZZTIME) ./internal/validate/
-	$(GO) test -run '^$$' -fuzz '^FuzzSet$$' -fuzztime $(FUZZTIME) ./internal/validate/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME) ./internal/validate/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFast$$' -fuzztime $(FUZZTIME) ./internal/validate/
-	$(GO) test -run '^$$' -fuzz '^FuzzConfigFromTree$$' -fuzztime $(FUZZTIME) ./internal/validate/
-	for m in $(PARITY_MODULES); do (cd $$m && $(GO) test -run '^$$' -fuzz '^FuzzParity$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 3s .); done
+	hack/fuzz.sh internal/validate FuzzParseDocument $(FUZZTIME)
+	hack/fuzz.sh internal/validate FuzzSet $(FUZZTIME)
+	hack/fuzz.sh internal/validate FuzzDecide $(FUZZTIME)
+	hack/fuzz.sh internal/validate FuzzDecodeFast $(FUZZTIME)
+	hack/fuzz.sh internal/validate FuzzConfigFromTree $(FUZZTIME)
+	for m in $(PARITY_MODULES); do hack/fuzz.sh $$m FuzzParity $(FUZZTIME) -fuzzminimizetime 3s || exit 1; done
 
 .PHONY: bench
 bench: ## Run the decision benchmarks.
