@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,10 +137,26 @@ func checkRole(_ context.Context, env *Env) Outcome {
 		return notChecked(why)
 	}
 	if m.Reading.ClusterRole != "member" {
-		return failed(fmt.Sprintf("multicluster.clusterRole is %q", m.Reading.ClusterRole),
+		return failed("multicluster.clusterRole is "+shown(env, m.Reading.ClusterRole),
 			editHint(m.Name, "set multicluster.clusterRole: member"))
 	}
 	return ok("")
+}
+
+// notShown stands in for a value a message would quote that holds a
+// jwtSecret.
+const notShown = "(a value that holds a jwtSecret, not shown)"
+
+// shown quotes s, a value as the member's owner wrote it, for a message;
+// when it holds the host's or the member's jwtSecret (a secret pasted into
+// the wrong setting), it says so instead of showing it.
+func shown(env *Env, s string) string {
+	for _, snap := range []*Snapshot{env.Host, env.Member} {
+		if snap != nil && snap.holdsSecret(s) {
+			return notShown
+		}
+	}
+	return strconv.Quote(s)
 }
 
 // equalSecret compares two secrets in constant time.
@@ -274,7 +291,7 @@ func checkInstallerRole(_ context.Context, env *Env) Outcome {
 	}
 	role, _, _ := unstructured.NestedString(m.Installer.Object, "spec", "multicluster", "clusterRole")
 	if role != "member" {
-		return failed(fmt.Sprintf("ClusterConfiguration ks-installer has spec.multicluster.clusterRole %q: ks-installer writes accessTokenMaxAge: 0 only for members, so its next run undoes the fix", role),
+		return failed(fmt.Sprintf("ClusterConfiguration ks-installer has spec.multicluster.clusterRole %s: ks-installer writes accessTokenMaxAge: 0 only for members, so its next run undoes the fix", shown(env, role)),
 			fmt.Sprintf("on %s: kubectl -n kubesphere-system patch clusterconfiguration ks-installer --type merge -p '{\"spec\":{\"multicluster\":{\"clusterRole\":\"member\"}}}'", m.Name))
 	}
 	return ok("")

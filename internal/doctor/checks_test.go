@@ -95,6 +95,8 @@ func TestChecks(t *testing.T) {
 		{"cluster.config", env(snap("member", v3Doc(hostSecret, `"0s "`))), StatusFailed, "cannot decode authentication.OAuthOptions.AccessTokenMaxAge"},
 		{"cluster.role", env(good()), StatusOK, ""},
 		{"cluster.role", env(snap("member", strings.Replace(v3Doc(hostSecret, "0s"), "clusterRole: member", "clusterRole: none", 1))), StatusFailed, `clusterRole is "none"`},
+		{"cluster.role", env(snap("member", strings.Replace(v3Doc(hostSecret, "0s"), "clusterRole: member", "clusterRole: x-"+hostSecret, 1))), StatusFailed, notShown},
+		{"cluster.role", env(snap("member", strings.Replace(v3Doc(memberSecret, "0s"), "clusterRole: member", "clusterRole: "+memberSecret, 1))), StatusFailed, notShown},
 		{"secret.matches-host", env(good()), StatusOK, "from kubesphere.yaml"},
 		{"secret.matches-host", env(snap("member", v3Doc(memberSecret, "0s"))), StatusFailed, "authentication.jwtSecret in kubesphere.yaml differs"},
 		{"secret.matches-host", env(with(good(), func(s *Snapshot) {
@@ -132,6 +134,8 @@ func TestChecks(t *testing.T) {
 		})), StatusOK, "from flag --access-token-max-age"},
 		{"maxage.installer-role", env(with(good(), func(s *Snapshot) { s.Installer = installer(hostSecret, "member") })), StatusOK, ""},
 		{"maxage.installer-role", env(with(good(), func(s *Snapshot) { s.Installer = installer(hostSecret, "none") })), StatusFailed, `clusterRole "none"`},
+		// A secret pasted into the wrong setting is not quoted back.
+		{"maxage.installer-role", env(with(good(), func(s *Snapshot) { s.Installer = installer(hostSecret, hostSecret) })), StatusFailed, notShown},
 		{"restart.pods-current", env(with(good(), func(s *Snapshot) { s.Pods = []corev1.Pod{pod("new", s.ConfigChanged.Add(time.Minute))} })), StatusOK, ""},
 		{"restart.pods-current", env(with(good(), func(s *Snapshot) { s.Pods = []corev1.Pod{pod("old", s.ConfigChanged.Add(-time.Minute))} })), StatusFailed, "pod old started before kubesphere-config last changed"},
 		{"restart.pods-current", env(with(good(), func(s *Snapshot) {

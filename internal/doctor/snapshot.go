@@ -106,6 +106,21 @@ type Snapshot struct {
 	rest *rest.Config
 }
 
+// holdsSecret reports whether text holds one of the cluster's jwtSecret
+// values: the effective one, a v4 document's legacy one, the installer's.
+func (s *Snapshot) holdsSecret(text string) bool {
+	secrets := []string{s.Reading.JWTSecret, string(s.KubeSphereSecret)}
+	if s.LegacyJWTSecret != nil {
+		secrets = append(secrets, *s.LegacyJWTSecret)
+	}
+	for _, secret := range secrets {
+		if secret != "" && strings.Contains(text, secret) {
+			return true
+		}
+	}
+	return false
+}
+
 // Read takes a Snapshot of the cluster behind cfg.
 func Read(ctx context.Context, name string, cfg *rest.Config) *Snapshot {
 	s := &Snapshot{Name: name, rest: cfg}
