@@ -25,11 +25,13 @@ const (
 )
 
 // quotedTexts lists the text of the writer's that the policy input carries
-// verbatim and messages may quote: the tags and the accessTokenMaxAge text
-// of the settings, the findings' messages (they quote keys), and the
-// annotation values. Messages are otherwise made from fingerprints and fixed
-// words, so they do not depend on how a secret is spelled; this text is the
-// one way a secret can reach them.
+// verbatim and the policies' messages quote: the tags and the
+// accessTokenMaxAge text of the settings, the findings' messages (they quote
+// keys), and the annotation values. The built-in messages are otherwise made
+// from fingerprints and fixed words, so they do not depend on how a secret
+// is spelled; this text is the one way a secret can reach them. (The
+// document's other values and the labels are not listed: a rule that quotes
+// them must not quote a value that could hold a secret.)
 func quotedTexts(s Settings, findings []Finding, annotations map[string]string) []string {
 	out := []string{s.JWTSecret.Tag, s.LegacyJWTSecret.Tag, s.AccessTokenMaxAge.Tag, s.AccessTokenMaxAge.Raw}
 	for _, f := range findings {
