@@ -215,10 +215,15 @@ func TestFleetAsChart(t *testing.T) {
 	}
 }
 
+// fleetNeed is what the host chart's rule verb is needed for.
+type fleetNeed struct{ behaviour, refusal string }
+
+func (n fleetNeed) what() string { return n.behaviour }
+
 // fleetNeeds names, for every verb of every rule the host chart grants
 // (release ksguard-fleet-rbac), the behaviour that fails without it and
 // the refusal fleet then logs.
-var fleetNeeds = map[string]struct{ behaviour, refusal string }{
+var fleetNeeds = map[string]fleetNeed{
 	"ClusterRole ksguard-fleet-rbac: cluster.kubesphere.io clusters list": {
 		"listing the members", `cannot list resource "clusters" in API group "cluster.kubesphere.io" at the cluster scope`},
 	"ClusterRole ksguard-fleet-rbac: cluster.kubesphere.io clusters watch": {
@@ -248,35 +253,19 @@ func TestFleetChartRBACEveryRuleNeeded(t *testing.T) {
 	t.Setenv("KUBE_FEATURE_WatchListClient", "false") // as against an API server without streaming lists
 	sc := newFleetScene(t, "ksguard-fleet-rbac", "ksguard-fleet-rbac")
 	rbac := rbacObjects(t, sc.objs)
-	t.Cleanup(func() { setRules(t, rbac) })
-	seen := map[string]bool{}
-	for _, rm := range harness.VerbRemovals(rbac) {
-		seen[rm.Name] = true
-		t.Run(rm.Name, func(t *testing.T) {
-			need, ok := fleetNeeds[rm.Name]
-			if !ok {
-				t.Fatalf("no behaviour is known to need %s: prove one fails without it, or remove it from the chart", rm.Name)
+	everyVerbNeeded(t, rbac, fleetNeeds, func(t *testing.T, rm harness.VerbRemoval, need fleetNeed) {
+		waitDeniedTo(t, rm, sc.ns, sc.fullname)
+		for _, obj := range []client.Object{
+			&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: sc.fullname}},
+			&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.memberNS, Name: "ksguard-host-jwt"}},
+		} {
+			if err := cluster.Client.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
+				t.Fatal(err)
 			}
-			t.Logf("without it: %s fails", need.behaviour)
-			setRules(t, rm.Objects)
-			waitDeniedTo(t, rm, sc.ns, sc.fullname)
-			for _, obj := range []client.Object{
-				&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: sc.fullname}},
-				&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sc.memberNS, Name: "ksguard-host-jwt"}},
-			} {
-				if err := cluster.Client.Delete(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
-					t.Fatal(err)
-				}
-			}
-			log := sc.run(t)
-			waitRefusal(t, log.Logs, need.refusal)
-		})
-	}
-	for name := range fleetNeeds {
-		if !seen[name] {
-			t.Errorf("fleetNeeds names %q, which the chart does not grant", name)
 		}
-	}
+		log := sc.run(t)
+		waitRefusal(t, log.Logs, need.refusal)
+	})
 }
 
 // tokenKubeconfig writes a kubeconfig for ServiceAccount namespace/name (a

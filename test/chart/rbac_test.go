@@ -29,10 +29,7 @@ const rbacNS = "ksguard-rbac"
 // fails without it and the refusal ksguard then logs (a regular
 // expression), and whether ksguard must find no TLS Secret (to create one)
 // rather than one to fill in.
-var chartNeeds = map[string]struct {
-	behaviour, refusal string
-	noTLSSecret        bool
-}{
+var chartNeeds = map[string]chartNeed{
 	"Role kubesphere-system/ksguard: core configmaps[kubesphere-config] list": {
 		behaviour: "watching the guarded ConfigMap", refusal: `cannot list resource "configmaps" in API group "" in the namespace "kubesphere-system"`},
 	"Role kubesphere-system/ksguard: core configmaps[kubesphere-config] watch": {
@@ -69,6 +66,41 @@ var chartNeeds = map[string]struct {
 		behaviour: "setting the caBundle of the webhook configurations", refusal: `cannot update resource "(mutating|validating)webhookconfigurations" in API group "admissionregistration.k8s.io" at the cluster scope`},
 }
 
+// chartNeed is what the member chart's rule verb is needed for.
+type chartNeed struct {
+	behaviour, refusal string
+	noTLSSecret        bool
+}
+
+func (n chartNeed) what() string { return n.behaviour }
+
+// everyVerbNeeded removes each verb of each rule of rbac in turn (the rest
+// granted) and runs check with it removed, given the behaviour needs names
+// for it. A verb needs does not name fails, since no behaviour is known to
+// need it, and so does a name in needs that the chart does not grant.
+func everyVerbNeeded[N interface{ what() string }](t *testing.T, rbac []client.Object, needs map[string]N, check func(t *testing.T, rm harness.VerbRemoval, need N)) {
+	t.Helper()
+	t.Cleanup(func() { setRules(t, rbac) })
+	seen := map[string]bool{}
+	for _, rm := range harness.VerbRemovals(rbac) {
+		seen[rm.Name] = true
+		t.Run(rm.Name, func(t *testing.T) {
+			need, ok := needs[rm.Name]
+			if !ok {
+				t.Fatalf("no behaviour is known to need %s: prove one fails without it, or remove it from the chart", rm.Name)
+			}
+			t.Logf("without it: %s fails", need.what())
+			setRules(t, rm.Objects)
+			check(t, rm, need)
+		})
+	}
+	for name := range needs {
+		if !seen[name] {
+			t.Errorf("the test names %q, which the chart does not grant", name)
+		}
+	}
+}
+
 // TestChartRBACEveryRuleNeeded installs the chart with every rule it can
 // render (ksguard's own TLS, remediate, leader election), then removes
 // each verb of each rule in turn and runs ksguard as the chart's
@@ -87,38 +119,22 @@ func TestChartRBACEveryRuleNeeded(t *testing.T) {
 	r := install(t, rbacNS, "default", "certManager.enabled=false", "remediate=true", "restart.minInterval=0s")
 	rbac := rbacObjects(t, r.objs)
 	webhooks := pristine(webhookObjects(r))
-	t.Cleanup(func() { setRules(t, rbac) })
-	seen := map[string]bool{}
-	for _, rm := range harness.VerbRemovals(rbac) {
-		seen[rm.Name] = true
-		t.Run(rm.Name, func(t *testing.T) {
-			need, ok := chartNeeds[rm.Name]
-			if !ok {
-				t.Fatalf("no behaviour is known to need %s: prove one fails without it, or remove it from the chart", rm.Name)
-			}
-			t.Logf("without it: %s fails", need.behaviour)
-			setRules(t, rm.Objects)
-			waitDenied(t, rm)
-			driftedMember(t, webhooks, need.noTLSSecret)
-			k, err := cluster.RunKsguard(bin, nil, r.ksguardArgs(t, t.TempDir())...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				_ = k.Stop()
-				assertNoSecret(t, "ksguard's log", k.Logs())
-				if t.Failed() {
-					t.Logf("ksguard's log:\n%s", tail(k.Logs(), 40))
-				}
-			})
-			waitRefusal(t, k.Logs, need.refusal)
-		})
-	}
-	for name := range chartNeeds {
-		if !seen[name] {
-			t.Errorf("chartNeeds names %q, which the chart does not grant", name)
+	everyVerbNeeded(t, rbac, chartNeeds, func(t *testing.T, rm harness.VerbRemoval, need chartNeed) {
+		waitDenied(t, rm)
+		driftedMember(t, webhooks, need.noTLSSecret)
+		k, err := cluster.RunKsguard(bin, nil, r.ksguardArgs(t, t.TempDir())...)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		t.Cleanup(func() {
+			_ = k.Stop()
+			assertNoSecret(t, "ksguard's log", k.Logs())
+			if t.Failed() {
+				t.Logf("ksguard's log:\n%s", tail(k.Logs(), 40))
+			}
+		})
+		waitRefusal(t, k.Logs, need.refusal)
+	})
 }
 
 // webhookObjects returns the chart's webhook configurations of r.
