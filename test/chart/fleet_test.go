@@ -218,7 +218,8 @@ func TestFleetAsChart(t *testing.T) {
 // fleetNeed is what the host chart's rule verb is needed for.
 type fleetNeed struct{ behaviour, refusal string }
 
-func (n fleetNeed) what() string { return n.behaviour }
+// What names the behaviour that fails without the verb.
+func (n fleetNeed) What() string { return n.behaviour }
 
 // fleetNeeds names, for every verb of every rule the host chart grants
 // (release ksguard-fleet-rbac), the behaviour that fails without it and
@@ -253,7 +254,9 @@ func TestFleetChartRBACEveryRuleNeeded(t *testing.T) {
 	t.Setenv("KUBE_FEATURE_WatchListClient", "false") // as against an API server without streaming lists
 	sc := newFleetScene(t, "ksguard-fleet-rbac", "ksguard-fleet-rbac")
 	rbac := rbacObjects(t, sc.objs)
-	everyVerbNeeded(t, rbac, fleetNeeds, func(t *testing.T, rm harness.VerbRemoval, need fleetNeed) {
+	t.Cleanup(func() { setRules(t, rbac) })
+	harness.EveryVerbNeeded(t, rbac, "the host chart", fleetNeeds, func(t *testing.T, _ int, rm harness.VerbRemoval, need fleetNeed) {
+		setRules(t, rm.Objects)
 		waitDeniedTo(t, rm, sc.ns, sc.fullname)
 		for _, obj := range []client.Object{
 			&coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: sc.ns, Name: sc.fullname}},

@@ -72,34 +72,8 @@ type chartNeed struct {
 	noTLSSecret        bool
 }
 
-func (n chartNeed) what() string { return n.behaviour }
-
-// everyVerbNeeded removes each verb of each rule of rbac in turn (the rest
-// granted) and runs check with it removed, given the behaviour needs names
-// for it. A verb needs does not name fails, since no behaviour is known to
-// need it, and so does a name in needs that the chart does not grant.
-func everyVerbNeeded[N interface{ what() string }](t *testing.T, rbac []client.Object, needs map[string]N, check func(t *testing.T, rm harness.VerbRemoval, need N)) {
-	t.Helper()
-	t.Cleanup(func() { setRules(t, rbac) })
-	seen := map[string]bool{}
-	for _, rm := range harness.VerbRemovals(rbac) {
-		seen[rm.Name] = true
-		t.Run(rm.Name, func(t *testing.T) {
-			need, ok := needs[rm.Name]
-			if !ok {
-				t.Fatalf("no behaviour is known to need %s: prove one fails without it, or remove it from the chart", rm.Name)
-			}
-			t.Logf("without it: %s fails", need.what())
-			setRules(t, rm.Objects)
-			check(t, rm, need)
-		})
-	}
-	for name := range needs {
-		if !seen[name] {
-			t.Errorf("the test names %q, which the chart does not grant", name)
-		}
-	}
-}
+// What names the behaviour that fails without the verb.
+func (n chartNeed) What() string { return n.behaviour }
 
 // TestChartRBACEveryRuleNeeded installs the chart with every rule it can
 // render (ksguard's own TLS, remediate, leader election), then removes
@@ -119,7 +93,9 @@ func TestChartRBACEveryRuleNeeded(t *testing.T) {
 	r := install(t, rbacNS, "default", "certManager.enabled=false", "remediate=true", "restart.minInterval=0s")
 	rbac := rbacObjects(t, r.objs)
 	webhooks := pristine(webhookObjects(r))
-	everyVerbNeeded(t, rbac, chartNeeds, func(t *testing.T, rm harness.VerbRemoval, need chartNeed) {
+	t.Cleanup(func() { setRules(t, rbac) })
+	harness.EveryVerbNeeded(t, rbac, "the chart", chartNeeds, func(t *testing.T, _ int, rm harness.VerbRemoval, need chartNeed) {
+		setRules(t, rm.Objects)
 		waitDenied(t, rm)
 		driftedMember(t, webhooks, need.noTLSSecret)
 		k, err := cluster.RunKsguard(bin, nil, r.ksguardArgs(t, t.TempDir())...)

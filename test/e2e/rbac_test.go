@@ -37,9 +37,15 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 }
 
+// rbacNeed is what a verb of docs/rbac.yaml is needed for.
+type rbacNeed struct{ behaviour, refusal string }
+
+// What names the behaviour that fails without the verb.
+func (n rbacNeed) What() string { return n.behaviour }
+
 // rbacNeeds names, for every verb of every rule of docs/rbac.yaml, the
 // behaviour that fails without it, and the refusal ksguard then logs.
-var rbacNeeds = map[string]struct{ behaviour, refusal string }{
+var rbacNeeds = map[string]rbacNeed{
 	"Role kubesphere-system/ksguard: core configmaps[kubesphere-config] list": {
 		"watching the guarded ConfigMap (restart signal, audit)", `cannot list resource "configmaps" in API group "" in the namespace "kubesphere-system"`},
 	"Role kubesphere-system/ksguard: core configmaps[kubesphere-config] watch": {
@@ -72,24 +78,9 @@ var rbacNeeds = map[string]struct{ behaviour, refusal string }{
 // refusal in ksguard's log. A verb no behaviour needs has no entry in
 // rbacNeeds and fails the test: remove it from docs/rbac.yaml.
 func TestLeastPrivilegeEveryRuleNeeded(t *testing.T) {
-	removals := harness.VerbRemovals(docsRBAC(t))
-	seen := map[string]bool{}
-	for i, r := range removals {
-		seen[r.Name] = true
-		t.Run(r.Name, func(t *testing.T) {
-			need, ok := rbacNeeds[r.Name]
-			if !ok {
-				t.Fatalf("no behaviour is known to need %s: prove one fails without it, or remove it from docs/rbac.yaml", r.Name)
-			}
-			t.Logf("without it: %s fails", need.behaviour)
-			runJob(t, fmt.Sprintf("ksguard-rbac-e2e-%d", i), r.Objects, need.refusal)
-		})
-	}
-	for name := range rbacNeeds {
-		if !seen[name] {
-			t.Errorf("rbacNeeds names %q, which docs/rbac.yaml does not grant", name)
-		}
-	}
+	harness.EveryVerbNeeded(t, docsRBAC(t), "docs/rbac.yaml", rbacNeeds, func(t *testing.T, i int, rm harness.VerbRemoval, need rbacNeed) {
+		runJob(t, fmt.Sprintf("ksguard-rbac-e2e-%d", i), rm.Objects, need.refusal)
+	})
 }
 
 // docsRBAC reads the Roles and RoleBindings of docs/rbac.yaml.

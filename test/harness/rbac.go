@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,6 +58,36 @@ type VerbRemoval struct {
 	Namespace string
 	Rule      rbacv1.PolicyRule
 	Verb      string
+}
+
+// Need is what a test says one verb of an RBAC rule is needed for; What
+// names the behaviour that fails without it.
+type Need interface{ What() string }
+
+// EveryVerbNeeded runs check once for each VerbRemoval of objs (i counts
+// them), as a subtest named after it, given the behaviour needs names for
+// it. A verb needs does not name fails its subtest (no behaviour is known to
+// need it: prove one, or take it out of source), and so does a name in needs
+// that objs do not grant.
+func EveryVerbNeeded[N Need](t *testing.T, objs []client.Object, source string, needs map[string]N, check func(t *testing.T, i int, rm VerbRemoval, need N)) {
+	t.Helper()
+	seen := map[string]bool{}
+	for i, rm := range VerbRemovals(objs) {
+		seen[rm.Name] = true
+		t.Run(rm.Name, func(t *testing.T) {
+			need, ok := needs[rm.Name]
+			if !ok {
+				t.Fatalf("no behaviour is known to need %s: prove one fails without it, or remove it from %s", rm.Name, source)
+			}
+			t.Logf("without it: %s fails", need.What())
+			check(t, i, rm, need)
+		})
+	}
+	for name := range needs {
+		if !seen[name] {
+			t.Errorf("the test names %q, which %s does not grant", name, source)
+		}
+	}
 }
 
 // VerbRemovals returns every way of removing one verb of one rule from
