@@ -156,13 +156,7 @@ func (e *Evaluator) decide(ctx context.Context, p *Policy, req Request, obj, old
 			d.Denials = append(d.Denials, err.Error())
 		}
 	}
-	quoted := []string{req.User.Username}
-	for _, v := range []*objectView{obj, old} {
-		if v != nil {
-			quoted = append(quoted, v.quoted...)
-		}
-	}
-	d.withholdQuotedSecrets(quoted)
+	d.withholdQuotedSecrets(req.User.Username, obj, old)
 	if e.opts.Mode == ModeWarn && len(d.Denials) > 0 {
 		for _, m := range d.Denials {
 			d.Warnings = append(d.Warnings, WarnModePrefix+m)

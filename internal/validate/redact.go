@@ -44,15 +44,23 @@ func quotedTexts(s Settings, findings []Finding, annotations map[string]string) 
 }
 
 // withholdQuotedSecrets replaces, whole, every denial, warning and edit
-// reason that quotes a text of the writer's (quoted, see quotedTexts, and
-// the user name) holding a secret value the decision saw. A denial stays a
-// denial: only its text goes. Where no quoted text holds a secret (every
-// ordinary write), nothing is searched and nothing changes.
-func (d *Decision) withholdQuotedSecrets(quoted []string) {
+// reason that quotes a text of the writer's (the user name, and each view's
+// quoted texts, see quotedTexts) holding a secret value the decision saw. A
+// denial stays a denial: only its text goes. Where no quoted text holds a
+// secret (every ordinary write), nothing is searched and nothing changes.
+func (d *Decision) withholdQuotedSecrets(username string, views ...*objectView) {
 	var leaks []string
-	for _, q := range quoted {
+	leak := func(q string) {
 		if q != "" && d.HoldsSecret(q) {
 			leaks = append(leaks, q)
+		}
+	}
+	leak(username)
+	for _, v := range views {
+		if v != nil {
+			for _, q := range v.quoted {
+				leak(q)
+			}
 		}
 	}
 	if len(leaks) == 0 {
