@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -156,31 +154,6 @@ func metric(t *testing.T, k *harness.Ksguard, name string, labels ...string) flo
 		t.Fatal(err)
 	}
 	return v
-}
-
-// waitCount waits until the counter name{labels}, added up over replicas,
-// reaches at least want (ksguard counts an action just after the effect a
-// test sees: a roll after its patch, a reload after the swap), and fails
-// unless it is exactly want.
-func waitCount(t *testing.T, want float64, name string, labels []string, replicas ...*harness.Ksguard) {
-	t.Helper()
-	total := func() float64 {
-		var sum float64
-		for _, k := range replicas {
-			sum += metric(t, k, name, labels...)
-		}
-		return sum
-	}
-	series := name + "{" + strings.Join(labels, ",") + "}"
-	eventually(t, series+" counts "+strconv.FormatFloat(want, 'g', -1, 64), func() error {
-		if got := total(); got < want {
-			return fmt.Errorf("%s = %v", series, got)
-		}
-		return nil
-	})
-	if got := total(); got != want {
-		t.Fatalf("%s = %v, want %v", series, got, want)
-	}
 }
 
 func tail(s string) string {

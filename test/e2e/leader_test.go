@@ -144,7 +144,7 @@ func TestLeaderElection(t *testing.T) {
 		if h, want := leaseHolder(t, id), becameLeader(t, follower); h != want || h == first {
 			t.Errorf("after the handover the Lease is held by %q; the new leader is %q, the old one %q", h, want, first)
 		}
-		waitCount(t, 1, "ksguard_restarts_total", []string{`result="restarted"`}, follower) // the new leader rolled once
+		harness.WaitCount(t, 1, "ksguard_restarts_total", []string{`result="restarted"`}, follower) // the new leader rolled once
 		var rolls []string
 		for _, e := range eventsFor(t, "ks-apiserver", "Restarted") {
 			if e.EventTime.After(start) {

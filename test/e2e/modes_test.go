@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ksguard/ksguard/policies"
+	"github.com/ksguard/ksguard/test/harness"
 )
 
 // TestWarnMode: with --mode=warn, drift is stored, and the client sees
@@ -69,7 +70,7 @@ func TestPolicyReload(t *testing.T) {
 	t.Run("a good change is served", func(t *testing.T) {
 		writeFile(t, filepath.Join(dir, "e2e.rego"), "package ksguard.admission\n\nviolation contains \""+marker+"\" if {\n\twriting\n\tinput.object.annotations[\"ksguard.io/e2e\"] == \"deny\"\n}\n")
 		eventually(t, "the added rule denies", denied)
-		waitCount(t, 1, "ksguard_policy_reloads_total", []string{`result="success"`}, k)
+		harness.WaitCount(t, 1, "ksguard_policy_reloads_total", []string{`result="success"`}, k)
 	})
 
 	t.Run("a broken change keeps the last good policy", func(t *testing.T) {
@@ -98,7 +99,7 @@ func TestPolicyReload(t *testing.T) {
 			}
 		}
 		eventually(t, "the annotation alone is allowed again", flagged)
-		waitCount(t, 2, "ksguard_policy_reloads_total", []string{`result="success"`}, k)
+		harness.WaitCount(t, 2, "ksguard_policy_reloads_total", []string{`result="success"`}, k)
 	})
 }
 

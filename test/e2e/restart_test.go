@@ -185,7 +185,7 @@ func TestRestartSignal(t *testing.T) {
 		if s.restartedAt == "" || s.restartedAt == before.restartedAt {
 			t.Fatalf("after one change: %+v, before %+v; want one roll", s, before)
 		}
-		waitCount(t, 1, "ksguard_restarts_total", []string{`result="restarted"`}, k)
+		harness.WaitCount(t, 1, "ksguard_restarts_total", []string{`result="restarted"`}, k)
 		waitEvent(t, "ks-apiserver", "Restarted", "rolling restart for kubesphere-system/kubesphere-config")
 		waitEvent(t, guardedName, "ConfigChanged", "no guarded setting changed; other settings did")
 	})
@@ -222,7 +222,7 @@ func TestRestartSignal(t *testing.T) {
 		if s := waitRolledFor(t, "ks-apiserver", storedHash(t)); s.restartedAt == before.restartedAt {
 			t.Fatalf("not rolled: %+v", s)
 		}
-		waitCount(t, 1, "ksguard_restarts_total", []string{`result="restarted"`}, k, k2)
+		harness.WaitCount(t, 1, "ksguard_restarts_total", []string{`result="restarted"`}, k, k2)
 	})
 
 	t.Run("a burst of writes within the minimum interval rolls once, for the last", func(t *testing.T) {
@@ -242,7 +242,7 @@ func TestRestartSignal(t *testing.T) {
 		if s.restartedAt == before.restartedAt {
 			t.Fatalf("a burst of 5 writes did not roll (%+v)", s)
 		}
-		waitCount(t, 1, "ksguard_restarts_total", []string{`result="restarted"`}, k)
+		harness.WaitCount(t, 1, "ksguard_restarts_total", []string{`result="restarted"`}, k)
 	})
 
 	t.Run("a config and pod template changed together (a Helm upgrade) roll once, not twice", func(t *testing.T) {
@@ -327,7 +327,7 @@ func TestRestartSignal(t *testing.T) {
 		if s.restartedAt == before.restartedAt {
 			t.Fatalf("remediation did not roll (%+v)", s)
 		}
-		waitCount(t, 1, "ksguard_restarts_total", []string{`result="restarted"`}, k)
+		harness.WaitCount(t, 1, "ksguard_restarts_total", []string{`result="restarted"`}, k)
 		if v := metric(t, k, "ksguard_decisions_total", `webhook="validate"`, `result="allowed"`); v < 1 {
 			t.Errorf("the remediation did not go through the validating webhook")
 		}

@@ -267,16 +267,7 @@ func (m *member) waitConfig(t *testing.T, secret string) {
 // times in all, and checks the Deployment carries the restart.
 func (m *member) waitRestarts(t *testing.T, n float64) {
 	t.Helper()
-	harness.Eventually(t, fmt.Sprintf("%s's ks-apiserver rolled %v times", m.name, n), func() error {
-		v, err := m.ksguard.Metric("ksguard_restarts_total", `result="restarted"`)
-		if err != nil {
-			return err
-		}
-		if v != n {
-			return fmt.Errorf("rolled %v times", v)
-		}
-		return nil
-	})
+	harness.WaitCount(t, n, "ksguard_restarts_total", []string{`result="restarted"`}, m.ksguard)
 	d := &appsv1.Deployment{}
 	if err := m.cluster.Client.Get(context.Background(), types.NamespacedName{Namespace: ksNS, Name: "ks-apiserver"}, d); err != nil {
 		t.Fatal(err)

@@ -167,6 +167,36 @@ func Eventually(t testing.TB, what string, f func() error) {
 	}
 }
 
+// WaitCount waits until the counter name{labels}, added up over replicas,
+// reaches at least want (ksguard counts an action just after the effect a
+// test sees: a roll after its patch, a reload after the swap), and fails t
+// unless it is exactly want.
+func WaitCount(t testing.TB, want float64, name string, labels []string, replicas ...*Ksguard) {
+	t.Helper()
+	total := func() (float64, error) {
+		var sum float64
+		for _, k := range replicas {
+			v, err := k.Metric(name, labels...)
+			if err != nil {
+				return 0, err
+			}
+			sum += v
+		}
+		return sum, nil
+	}
+	series := name + "{" + strings.Join(labels, ",") + "}"
+	Eventually(t, series+" counts "+strconv.FormatFloat(want, 'g', -1, 64), func() error {
+		got, err := total()
+		if err == nil && got < want {
+			err = fmt.Errorf("%s = %v", series, got)
+		}
+		return err
+	})
+	if got, err := total(); err != nil || got != want {
+		t.Fatalf("%s = %v (%v), want %v", series, got, err, want)
+	}
+}
+
 // FreeAddr returns a 127.0.0.1 address with a port free right now.
 func FreeAddr() (string, error) {
 	addrs, err := FreeAddrs(1)
